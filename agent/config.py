@@ -1,0 +1,122 @@
+"""Configuration: TOML, validated at start-up with errors that name the key (pydantic).
+
+    [search]    budget, seed, proposer, concurrency
+    [admission] FLOP budget, node cap, sandbox limits
+    [lab]       tasks, seeds, MLP and optimiser, cascade
+    [[models]]  OpenAI-compatible endpoints (see README)
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from actmine.evaluators.lab import LabConfig
+from actmine.evaluators.trainer import TrainSpec
+from actmine.sandbox.admission import AdmissionConfig
+from actmine.sandbox.supervisor import SandboxLimits
+
+
+class ConfigError(Exception):
+    """A user-facing configuration problem (one line)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SearchSettings(_Strict):
+    budget: int = Field(40, ge=1, description="fresh lab evaluations to spend")
+    seed: int = 0
+    proposer: Literal["symbolic", "random"] = "symbolic"
+    proposals_in_flight: int = Field(4, ge=1, le=1024)
+    admissions_in_flight: int = Field(2, ge=1, le=64)
+    evaluations_in_flight: int = Field(0, ge=0, le=256, description="0: one per CPU core")
+    max_proposals: int = Field(0, ge=0, description="0: 25 x budget")
+    parents_from_top: int = Field(16, ge=1)
+
+    def evaluation_slots(self) -> int:
+        return self.evaluations_in_flight or max(1, os.cpu_count() or 1)
+
+    def proposal_cap(self) -> int:
+        return self.max_proposals or 25 * self.budget
+
+
+class AdmissionSettings(_Strict):
+    max_flops: int = Field(64, ge=1)
+    max_nodes: int = Field(64, ge=1, le=512)
+    wall_seconds: float = Field(10.0, gt=0)
+    cpu_seconds: int = Field(10, ge=1)
+    memory_gb: float = Field(4.0, gt=0.5)
+
+    def to_config(self) -> AdmissionConfig:
+        limits = SandboxLimits(self.wall_seconds, self.cpu_seconds,
+                               int(self.memory_gb * 1024**3), self.max_nodes)
+        return AdmissionConfig(self.max_flops, self.max_nodes, limits)
+
+
+class LabSettings(_Strict):
+    tasks: list[str] = []
+    seeds: list[int] = [0, 1, 2]
+    hidden: int = Field(64, ge=1)
+    depth: int = Field(2, ge=1, le=8)
+    steps: int = Field(1000, ge=1)
+    lr: float = Field(3e-3, gt=0)
+    optimizer: Literal["adam", "sgd"] = "adam"
+    n_train: int = Field(256, ge=8)
+    n_test: int = Field(256, ge=8)
+    short_fraction: float = Field(0.25, gt=0, le=1)
+    short_threshold: float = 0.5
+    cascade: bool = True
+    device: str = "auto"
+
+    def to_config(self) -> LabConfig:
+        device = self.device
+        if device == "auto":
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        spec = TrainSpec(self.hidden, self.depth, self.steps, self.lr, self.optimizer,
+                         self.n_train, self.n_test)
+        return LabConfig(tuple(self.tasks), tuple(self.seeds), spec, self.short_fraction,
+                         self.short_threshold, self.cascade, device)
+
+
+class Settings(_Strict):
+    search: SearchSettings = SearchSettings()
+    admission: AdmissionSettings = AdmissionSettings()
+    lab: LabSettings = LabSettings()
+
+    def identity(self) -> dict:
+        """What must match for a run directory to be resumed (budgets may grow)."""
+        return {"admission": self.admission.model_dump(),
+                "lab": self.lab.model_dump(exclude={"device"}),
+                "seed": self.search.seed}
+
+
+def load_settings(path: Path | str | None = None, overrides: dict | None = None) -> Settings:
+    data: dict = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        section, key = dotted.split(".", 1)
+        data.setdefault(section, {})[key] = value
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        where = f" in {path}" if path else ""
+        raise ConfigError(f"config key '{key}'{where}: {err['msg']}") from None

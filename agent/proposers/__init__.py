@@ -1,0 +1,1 @@
+"""Proposers: where candidate source text comes from."""

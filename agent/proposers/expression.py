@@ -1,0 +1,223 @@
+"""Expression trees over unary and binary primitives, in the spirit of the Swish search
+(Ramachandran et al., 2017), emitted as readable Python that passes admission.
+
+A tree is nested tuples, JSON-friendly: ``("x",)``, ``("c", 0.1)``, ``("u", "sin", t)``,
+``("b", "add", t1, t2)``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Union
+
+Tree = Union[tuple]
+
+UNARY: dict[str, str] = {
+    "neg": "(-{0})",
+    "abs": "torch.abs({0})",
+    "square": "torch.square({0})",
+    "cube": "torch.pow({0}, 3)",
+    "sqrt_abs": "torch.sqrt(torch.abs({0}) + 1e-3)",
+    "exp": "torch.exp({0})",
+    "log1p_abs": "torch.log1p(torch.abs({0}))",
+    "sin": "torch.sin({0})",
+    "cos": "torch.cos({0})",
+    "tanh": "torch.tanh({0})",
+    "sigmoid": "torch.sigmoid({0})",
+    "erf": "torch.erf({0})",
+    "atan": "torch.atan({0})",
+    "gelu": "F.gelu({0})",
+    "silu": "F.silu({0})",
+    "softplus": "F.softplus({0})",
+    "relu": "torch.relu({0})",
+    "elu": "F.elu({0})",
+    "sinc": "torch.sinc({0})",
+}
+BINARY: dict[str, str] = {
+    "add": "({0} + {1})",
+    "sub": "({0} - {1})",
+    "mul": "({0} * {1})",
+    "div": "({0} / (1 + torch.abs({1})))",  # protected division: never divides by ~0
+    "max": "torch.maximum({0}, {1})",
+    "min": "torch.minimum({0}, {1})",
+    "gate": "({0} * torch.sigmoid({1}))",
+}
+MAX_SIZE = 15
+
+X: Tree = ("x",)
+
+SEEDS: dict[str, Tree] = {
+    "relu": ("u", "relu", X),
+    "gelu": ("u", "gelu", X),
+    "silu": ("u", "silu", X),
+    "tanh": ("u", "tanh", X),
+    "softplus": ("u", "softplus", X),
+    "elu": ("u", "elu", X),
+    "swish_beta": ("b", "gate", X, ("b", "mul", ("c", 1.5), X)),
+}
+
+
+def to_expr(tree: Tree) -> str:
+    kind = tree[0]
+    if kind == "x":
+        return "x"
+    if kind == "c":
+        return _fmt(tree[1])
+    if kind == "u":
+        return UNARY[tree[1]].format(to_expr(tree[2]))
+    return BINARY[tree[1]].format(to_expr(tree[2]), to_expr(tree[3]))
+
+
+def to_source(tree: Tree, comment: str = "") -> str:
+    expr = to_expr(tree)
+    if expr.startswith("(") and expr.endswith(")") and _balanced(expr[1:-1]):
+        expr = expr[1:-1]
+    head = f"# {comment}\n" if comment else ""
+    return (f"{head}import torch\nimport torch.nn.functional as F\n\n\n"
+            f"def activation(x):\n    return {expr}\n")
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _fmt(value: float) -> str:
+    text = f"{value:.3g}"
+    return f"({text})" if text.startswith("-") else text
+
+
+def size(tree: Tree) -> int:
+    return 1 + sum(size(c) for c in children(tree))
+
+
+def children(tree: Tree) -> list[Tree]:
+    if tree[0] == "u":
+        return [tree[2]]
+    if tree[0] == "b":
+        return [tree[2], tree[3]]
+    return []
+
+
+def paths(tree: Tree, prefix: tuple[int, ...] = ()) -> list[tuple[int, ...]]:
+    out = [prefix]
+    for i, child in enumerate(children(tree)):
+        out += paths(child, prefix + (i,))
+    return out
+
+
+def get(tree: Tree, path: tuple[int, ...]) -> Tree:
+    for i in path:
+        tree = children(tree)[i]
+    return tree
+
+
+def replace(tree: Tree, path: tuple[int, ...], new: Tree) -> Tree:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if tree[0] == "u":
+        return ("u", tree[1], replace(tree[2], rest, new))
+    kids = [tree[2], tree[3]]
+    kids[head] = replace(kids[head], rest, new)
+    return ("b", tree[1], kids[0], kids[1])
+
+
+def random_constant(rng: random.Random) -> Tree:
+    return ("c", rng.choice([0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, -0.5, -1.0]))
+
+
+def random_tree(rng: random.Random, depth: int = 2) -> Tree:
+    if depth <= 0 or rng.random() < 0.25:
+        return X if rng.random() < 0.8 else random_constant(rng)
+    if rng.random() < 0.5:
+        return ("u", rng.choice(sorted(UNARY)), random_tree(rng, depth - 1))
+    left = random_tree(rng, depth - 1)
+    right = random_tree(rng, depth - 1)
+    if left[0] == "c" and right[0] == "c":
+        right = X
+    return ("b", rng.choice(sorted(BINARY)), left, right)
+
+
+# ------------------------------------------------------------------ operators
+def point_mutation(tree: Tree, rng: random.Random) -> Tree:
+    path = rng.choice(paths(tree))
+    node = get(tree, path)
+    if node[0] == "u":
+        new = ("u", rng.choice(sorted(UNARY)), node[2])
+    elif node[0] == "b":
+        new = ("b", rng.choice(sorted(BINARY)), node[2], node[3])
+    elif node[0] == "c":
+        new = ("c", round(node[1] * rng.lognormvariate(0, 0.5), 3))
+    else:
+        new = ("u", rng.choice(sorted(UNARY)), X)
+    return replace(tree, path, new)
+
+
+def subtree_mutation(tree: Tree, rng: random.Random) -> Tree:
+    return replace(tree, rng.choice(paths(tree)), random_tree(rng, 2))
+
+
+def perturb(tree: Tree, rng: random.Random) -> Tree:
+    """f -> f + c*g(x) or f * (1 + c*g(x)): the 'known function plus a small term' move."""
+    c = ("c", rng.choice([0.05, 0.1, 0.2, 0.3, 0.5]))
+    g = ("u", rng.choice(["sin", "cos", "sinc", "tanh", "erf", "atan"]), X)
+    if rng.random() < 0.5:
+        return ("b", "add", tree, ("b", "mul", c, g))
+    return ("b", "mul", tree, ("b", "add", ("c", 1.0), ("b", "mul", c, g)))
+
+
+def jitter_constants(tree: Tree, rng: random.Random) -> Tree:
+    if tree[0] == "c":
+        return ("c", round(tree[1] * rng.lognormvariate(0, 0.3) + rng.gauss(0, 0.02), 4))
+    if tree[0] == "u":
+        return ("u", tree[1], jitter_constants(tree[2], rng))
+    if tree[0] == "b":
+        return ("b", tree[1], jitter_constants(tree[2], rng), jitter_constants(tree[3], rng))
+    return tree
+
+
+def crossover(a: Tree, b: Tree, rng: random.Random) -> Tree:
+    return replace(a, rng.choice(paths(a)), get(b, rng.choice(paths(b))))
+
+
+def has_constant(tree: Tree) -> bool:
+    return tree[0] == "c" or any(has_constant(c) for c in children(tree))
+
+
+def uses_input(tree: Tree) -> bool:
+    return tree[0] == "x" or any(uses_input(c) for c in children(tree))
+
+
+def repair(tree: Tree) -> Tree:
+    """Make every operator see the input: torch ops on bare Python numbers do not trace."""
+    if tree[0] == "u":
+        child = repair(tree[2])
+        return ("u", tree[1], child if uses_input(child) else X)
+    if tree[0] == "b":
+        left, right = repair(tree[2]), repair(tree[3])
+        if not uses_input(left) and not uses_input(right):
+            right = X
+        return ("b", tree[1], left, right)
+    return tree
+
+
+def from_json(data) -> Tree:
+    """Rebuild a tree from its JSON list form, validating every node."""
+    if not isinstance(data, (list, tuple)) or not data:
+        raise ValueError("not a tree")
+    kind = data[0]
+    if kind == "x" and len(data) == 1:
+        return X
+    if kind == "c" and len(data) == 2 and isinstance(data[1], (int, float)):
+        return ("c", float(data[1]))
+    if kind == "u" and len(data) == 3 and data[1] in UNARY:
+        return ("u", data[1], from_json(data[2]))
+    if kind == "b" and len(data) == 4 and data[1] in BINARY:
+        return ("b", data[1], from_json(data[2]), from_json(data[3]))
+    raise ValueError(f"bad tree node {data!r:.60}")

@@ -1,0 +1,115 @@
+"""The lab's synthetic extrapolation tasks: one declarative table a user can read and extend.
+
+Three families, as in the paper: polynomials (extrapolation of growth), harmonics
+(periodicity) and physics formulas from the Feynman symbolic-regression set (AI Feynman,
+Udrescu & Tegmark 2020; equation ids kept). Every task trains on an in-distribution box
+and is tested on a disjoint out-of-distribution band just outside it, so the test loss
+measures extrapolation. Data are deterministic in (task, seed).
+
+To add a task, append a row to TASKS and bump TASKS_VERSION (it is part of the lab hash,
+so cached fitness is never reused across a changed table).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+TASKS_VERSION = 1
+MAX_INPUTS = 3
+
+Formula = Callable[[np.ndarray], np.ndarray]  # (n, d) -> (n,)
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    family: str  # "polynomial" | "harmonic" | "physics"
+    formula: str  # human-readable
+    fn: Formula
+    n_inputs: int
+    train_range: tuple[float, float]  # every input drawn from this interval
+    test_bands: tuple[tuple[float, float], ...]  # OOD: every input drawn from one band
+    noise: float = 0.0  # Gaussian noise on train targets, relative to their std
+
+    def sample(self, n_train: int, n_test: int, seed: int) -> TaskData:
+        rng = np.random.default_rng([zlib.crc32(self.name.encode()), seed])
+        lo, hi = self.train_range
+        x_train = rng.uniform(lo, hi, size=(n_train, self.n_inputs))
+        band = rng.integers(len(self.test_bands), size=n_test)
+        lows = np.array([self.test_bands[b][0] for b in band])[:, None]
+        highs = np.array([self.test_bands[b][1] for b in band])[:, None]
+        x_test = lows + (highs - lows) * rng.random((n_test, self.n_inputs))
+        y_train = self.fn(x_train)
+        y_test = self.fn(x_test)
+        scale = float(np.std(y_train)) or 1.0
+        offset = float(np.mean(y_train))
+        if self.noise:
+            y_train = y_train + rng.normal(0.0, self.noise * scale, size=y_train.shape)
+        # Standardise with train statistics so every task's loss has the same scale.
+        return TaskData(
+            x_train.astype(np.float32), ((y_train - offset) / scale).astype(np.float32),
+            x_test.astype(np.float32), ((y_test - offset) / scale).astype(np.float32),
+        )
+
+
+@dataclass(frozen=True)
+class TaskData:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def _x(v: np.ndarray) -> np.ndarray:
+    return v[:, 0]
+
+
+SYM = ((-2.0, -1.0), (1.0, 2.0))  # OOD bands around the train interval [-1, 1]
+TWO_PI = 2 * math.pi
+
+TASKS: tuple[Task, ...] = (
+    # ---- polynomials: does the network keep the right growth outside the data?
+    Task("square", "polynomial", "x^2", lambda v: _x(v) ** 2, 1, (-1, 1), SYM),
+    Task("cubic", "polynomial", "x^3 - x", lambda v: _x(v) ** 3 - _x(v), 1, (-1, 1), SYM),
+    Task("quartic", "polynomial", "x^4 - 2x^2 + 0.5x",
+         lambda v: _x(v) ** 4 - 2 * _x(v) ** 2 + 0.5 * _x(v), 1, (-1.5, 1.5),
+         ((-2.5, -1.5), (1.5, 2.5))),
+    Task("bilinear", "polynomial", "x0*x1 + x0^2", lambda v: v[:, 0] * v[:, 1] + v[:, 0] ** 2,
+         2, (-1, 1), SYM),
+    # ---- harmonics: does it continue a periodic pattern?
+    Task("sine", "harmonic", "sin(2 pi x)", lambda v: np.sin(TWO_PI * _x(v)), 1, (-1, 1), SYM),
+    Task("two_tone", "harmonic", "sin(2 pi x) + 0.5 sin(6 pi x)",
+         lambda v: np.sin(TWO_PI * _x(v)) + 0.5 * np.sin(3 * TWO_PI * _x(v)), 1, (-1, 1), SYM),
+    Task("damped", "harmonic", "exp(-|x|/2) sin(4x)",
+         lambda v: np.exp(-np.abs(_x(v)) / 2) * np.sin(4 * _x(v)), 1, (-2, 2),
+         ((-4, -2), (2, 4))),
+    Task("phase", "harmonic", "cos(3x + 1)", lambda v: np.cos(3 * _x(v) + 1), 1, (-2, 2),
+         ((-4, -2), (2, 4))),
+    # ---- physics (Feynman equations): smooth multi-input laws
+    Task("feynman_I_6_2a", "physics", "exp(-theta^2/2)/sqrt(2 pi)",
+         lambda v: np.exp(-_x(v) ** 2 / 2) / math.sqrt(TWO_PI), 1, (-2, 2), ((-4, -2), (2, 4))),
+    Task("feynman_I_14_4", "physics", "U = k x^2 / 2",
+         lambda v: 0.5 * v[:, 0] * v[:, 1] ** 2, 2, (0.5, 1.5), ((1.5, 2.5),)),
+    Task("feynman_I_12_4", "physics", "E = q / (4 pi r^2)",
+         lambda v: v[:, 0] / (4 * math.pi * v[:, 1] ** 2), 2, (1, 2), ((2, 3),)),
+    Task("feynman_I_50_26", "physics", "x = x1 (cos(w t) + 0.5 cos^2(w t))",
+         lambda v: v[:, 0] * (np.cos(v[:, 1] * v[:, 2]) + 0.5 * np.cos(v[:, 1] * v[:, 2]) ** 2),
+         3, (0.5, 1.5), ((1.5, 2.5),)),
+)
+
+FAMILIES = ("polynomial", "harmonic", "physics")
+
+
+def get_tasks(names: list[str] | tuple[str, ...] | None = None) -> tuple[Task, ...]:
+    if not names:
+        return TASKS
+    by_name = {t.name: t for t in TASKS}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise KeyError(f"unknown lab task(s) {unknown}; known: {sorted(by_name)}")
+    return tuple(by_name[n] for n in names)

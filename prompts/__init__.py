@@ -1,0 +1,1 @@
+"""Prompt templates and seed programs (plain files; no logic lives here)."""

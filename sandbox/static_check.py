@@ -1,0 +1,504 @@
+"""Static admission: an AST allowlist applied before anything runs.
+
+It is a cheap first filter and shrinks the attack surface; it is not the security
+boundary (the OS sandbox is) and not the pointwise proof (the traced IR is). It works
+on the parsed AST, never on regexes, so Unicode look-alikes are normalised by the parser.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass
+
+from .reasons import Category, Rejection
+
+MAX_SOURCE_BYTES = 8192
+MAX_AST_NODES = 2000
+MAX_AST_DEPTH = 40
+MAX_CONSTANT = 1e6
+MAX_LOOP_BOUND = 32
+MAX_POWER = 16
+
+POINTWISE_FUNCS = frozenset(
+    """abs absolute neg negative add sub subtract mul multiply div divide true_divide pow
+    float_power square sqrt rsqrt reciprocal exp exp2 expm1 log log2 log10 log1p sin cos tan
+    asin acos atan arcsin arccos arctan sinh cosh tanh asinh acosh atanh arcsinh arccosh
+    arctanh sigmoid erf erfc erfinv sign sgn signbit floor ceil round trunc frac fix clamp
+    clip clamp_min clamp_max minimum maximum fmin fmax where lerp addcmul addcdiv hypot atan2
+    arctan2 logaddexp logaddexp2 xlogy copysign heaviside nan_to_num zeros_like ones_like
+    full_like lgamma digamma sinc logit relu isnan isinf isfinite eq ne lt le gt ge greater
+    less greater_equal less_equal equal not_equal logical_and logical_or logical_not
+    logical_xor fmod remainder i0 deg2rad rad2deg positive""".split()
+)
+FUNCTIONAL_FUNCS = frozenset(
+    """relu relu6 leaky_relu elu selu celu gelu silu mish softplus softsign hardtanh
+    hardsigmoid hardswish logsigmoid tanhshrink softshrink hardshrink threshold sigmoid tanh
+    rrelu_ prelu_""".split()
+) - {"rrelu_", "prelu_"}
+SPECIAL_FUNCS = frozenset(
+    "expit erfcx i0e i1 i1e ndtr log_ndtr erf erfc erfinv expm1 exp2 logit sinc xlog1py "
+    "gammaln digamma psi entr log1p round".split()
+)
+TORCH_CONSTANTS = frozenset(
+    "pi e inf nan float16 bfloat16 float32 float64 float double half Tensor".split()
+)
+TENSOR_METHODS = (POINTWISE_FUNCS | FUNCTIONAL_FUNCS) - {"where", "zeros_like", "ones_like",
+                                                          "full_like"} | frozenset(
+    {"float", "double", "half", "clamp_min", "clamp_max", "exp_", "clone", "detach",
+     "type_as", "to"}
+)
+MATH_NAMES = frozenset(
+    """pi e tau inf nan sqrt exp log log2 log10 log1p expm1 sin cos tan asin acos atan atan2
+    sinh cosh tanh asinh acosh atanh erf erfc gamma lgamma fabs floor ceil pow hypot
+    copysign radians degrees isfinite""".split()
+)
+SAFE_BUILTINS = frozenset({"abs", "min", "max", "float", "int", "bool", "range", "round",
+                           "pow", "sum"})
+ALLOWED_STRINGS = frozenset({"tanh", "none"})
+# Names a model often reaches for that break pointwise-ness: rejected as NOT_POINTWISE with
+# the reason spelled out, so the repair prompt says *why*.
+NOT_POINTWISE = {
+    **dict.fromkeys("mean sum std var norm prod logsumexp amax amin max min argmax argmin "
+                    "median quantile nanmean nansum count_nonzero all any".split(),
+                    "reduces over elements (batch statistics)"),
+    **dict.fromkeys("softmax log_softmax layer_norm batch_norm group_norm instance_norm "
+                    "normalize local_response_norm".split(), "normalises across elements"),
+    **dict.fromkeys("sort argsort topk kthvalue cumsum cumprod cummax cummin roll flip fliplr "
+                    "flipud rot90 diff unique".split(), "mixes or reorders elements"),
+    **dict.fromkeys("shape size numel dim ndim len nelement".split(),
+                    "reads the tensor's shape"),
+    **dict.fromkeys("reshape view flatten unflatten squeeze unsqueeze permute transpose t T "
+                    "expand repeat cat stack split chunk gather scatter index_select "
+                    "masked_select nonzero pad unfold as_strided matmul mm bmm einsum linear "
+                    "conv1d conv2d dropout".split(), "works across elements"),
+    **dict.fromkeys("item tolist numpy data grad storage data_ptr".split(),
+                    "leaves torch for Python values"),
+    **dict.fromkeys("rand rand_like randn randn_like randint bernoulli normal "
+                    "multinomial".split(), "is random"),
+    **dict.fromkeys("arange linspace zeros ones empty full".split(),
+                    "creates tensors with a fixed shape"),
+}
+MODULE_ALIASES = {"torch": "torch", "F": "F", "math": "math"}
+
+_BANNED_NODES = {
+    ast.ClassDef: "classes are not allowed",
+    ast.AsyncFunctionDef: "async functions are not allowed",
+    ast.Global: "global/nonlocal are not allowed",
+    ast.Nonlocal: "global/nonlocal are not allowed",
+    ast.With: "'with' blocks are not allowed",
+    ast.AsyncWith: "'with' blocks are not allowed",
+    ast.Try: "try/except is not allowed",
+    ast.Raise: "raise is not allowed",
+    ast.While: "while loops are not allowed; use 'for i in range(N)' with a constant N",
+    ast.Yield: "generators are not allowed",
+    ast.YieldFrom: "generators are not allowed",
+    ast.Await: "await is not allowed",
+    ast.Delete: "del is not allowed",
+    ast.Subscript: "indexing/slicing is not allowed (it is not pointwise); operate on the whole tensor",
+    ast.Starred: "star-arguments are not allowed",
+    ast.JoinedStr: "strings are not allowed",
+    ast.Dict: "dicts are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.DictComp: "comprehensions other than over range() are not allowed",
+    ast.SetComp: "comprehensions other than over range() are not allowed",
+    ast.NamedExpr: "the walrus operator is not allowed",
+    ast.Assert: "assert is not allowed",
+    ast.Match: "match is not allowed",
+}
+if hasattr(ast, "TryStar"):
+    _BANNED_NODES[ast.TryStar] = "try/except is not allowed"
+
+
+@dataclass(frozen=True)
+class StaticReport:
+    fingerprint: str  # hash of the normalised AST (comments/docstrings/format removed)
+    helpers: tuple[str, ...]
+
+
+def reject(reason: str, node: ast.AST | None = None,
+           category: Category = Category.FORBIDDEN) -> Rejection:
+    where = f" (line {node.lineno})" if node is not None and hasattr(node, "lineno") else ""
+    return Rejection(category, reason + where)
+
+
+def _not_pointwise(qualified: str, attr: str, node: ast.AST) -> Rejection | None:
+    why = NOT_POINTWISE.get(attr)
+    if why is None:
+        return None
+    return reject(f"{qualified} {why}, so it is not pointwise; use elementwise ops only",
+                  node, Category.NOT_POINTWISE)
+
+
+def parse(source: str) -> ast.Module:
+    if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
+        raise Rejection(Category.FORBIDDEN,
+                        f"source is longer than {MAX_SOURCE_BYTES} bytes; write a shorter function")
+    try:
+        return ast.parse(source)
+    except SyntaxError as exc:
+        raise Rejection(Category.SYNTAX, f"syntax error: {exc.msg} (line {exc.lineno})") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise Rejection(Category.SYNTAX, f"could not parse the source: {type(exc).__name__}") from None
+
+
+def fingerprint(tree: ast.Module) -> str:
+    """Hash of the AST with docstrings removed: comments and formatting never reach the AST."""
+    stripped = _strip_docstrings(tree)
+    dump = ast.dump(stripped, annotate_fields=False, include_attributes=False)
+    return hashlib.sha256(dump.encode()).hexdigest()[:24]
+
+
+def source_fingerprint(source: str) -> str | None:
+    try:
+        return fingerprint(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _strip_docstrings(tree: ast.Module) -> ast.Module:
+    tree = ast.parse(ast.unparse(tree))  # a private copy
+
+    def strip(body: list) -> list:
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body = body[1:] or [ast.Pass()]
+        return body
+
+    tree.body = strip(tree.body)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            node.body = strip(node.body)
+    return tree
+
+
+def check_source(source: str) -> StaticReport:
+    """Raise Rejection unless the source fits the candidate contract."""
+    tree = parse(source)
+    _check_size(tree)
+    checker = _Checker()
+    checker.check_module(tree)
+    return StaticReport(fingerprint(tree), tuple(sorted(checker.helpers - {"activation"})))
+
+
+def _check_size(tree: ast.Module) -> None:
+    count = 0
+
+    def depth(node: ast.AST, level: int) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_AST_NODES:
+            raise reject(f"the program has more than {MAX_AST_NODES} syntax nodes; simplify it")
+        if level > MAX_AST_DEPTH:
+            raise reject(f"expressions are nested more than {MAX_AST_DEPTH} deep; simplify them")
+        for child in ast.iter_child_nodes(node):
+            depth(child, level + 1)
+
+    depth(tree, 0)
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.aliases: dict[str, str] = {}  # local name -> 'torch' | 'F' | 'math' | 'math:<name>'
+        self.helpers: set[str] = set()
+        self.constants: set[str] = set()
+        self.locals: set[str] = set()
+
+    # -------------------------------------------------------------- module
+    def check_module(self, tree: ast.Module) -> None:
+        for node in ast.walk(tree):
+            banned = _BANNED_NODES.get(type(node))
+            if banned:
+                raise reject(banned, node)
+        body = list(tree.body)
+        if body and _is_docstring(body[0]):
+            body = body[1:]
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                self._check_import(stmt)
+            elif isinstance(stmt, ast.FunctionDef):
+                if stmt.name in self.helpers:
+                    raise reject(f"function {stmt.name!r} is defined twice", stmt)
+                if stmt.name.startswith("_") and stmt.name.startswith("__"):
+                    raise reject("dunder names are not allowed", stmt)
+                self.helpers.add(stmt.name)
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for t in targets:
+                    if not isinstance(t, ast.Name):
+                        raise reject("module-level assignments must bind plain names", stmt)
+                    self._check_binding(t.id, stmt)
+                    self.constants.add(t.id)
+            elif isinstance(stmt, ast.Pass) or _is_docstring(stmt):
+                continue
+            else:
+                raise reject(
+                    f"only imports, constants and function definitions may appear at module level, "
+                    f"not {type(stmt).__name__}", stmt)
+        if "activation" not in self.helpers:
+            raise reject("define exactly one function named 'activation(x)'")
+        # Module constants are evaluated at import time: they may only use constants.
+        for stmt in body:
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                self._check_expr(stmt.value, names=self.constants | set(self.aliases))
+        for stmt in body:
+            if isinstance(stmt, ast.FunctionDef):
+                self._check_function(stmt)
+
+    def _check_import(self, stmt: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                name, asname = alias.name, alias.asname
+                if name == "torch" and asname in (None, "torch"):
+                    self.aliases["torch"] = "torch"
+                elif name == "math" and asname in (None, "math"):
+                    self.aliases["math"] = "math"
+                elif name == "torch.nn.functional" and asname == "F":
+                    self.aliases["F"] = "F"
+                elif name in ("torch.nn.functional", "torch.nn") and asname is None:
+                    self.aliases["torch"] = "torch"
+                else:
+                    raise reject(
+                        f"import of {name!r} is not allowed; only 'import torch', 'import math' "
+                        f"and 'import torch.nn.functional as F'", stmt)
+            return
+        module = stmt.module or ""
+        if stmt.level:
+            raise reject("relative imports are not allowed", stmt)
+        for alias in stmt.names:
+            if module == "torch.nn" and alias.name == "functional" and alias.asname == "F":
+                self.aliases["F"] = "F"
+            elif module == "math" and alias.name in MATH_NAMES and alias.asname is None:
+                self.aliases[alias.name] = f"math:{alias.name}"
+            else:
+                raise reject(f"'from {module} import {alias.name}' is not allowed", stmt)
+
+    def _check_binding(self, name: str, node: ast.AST) -> None:
+        if name.startswith("__") or name in ("torch", "F", "math"):
+            raise reject(f"the name {name!r} cannot be assigned", node)
+
+    # ----------------------------------------------------------- functions
+    def _check_function(self, fn: ast.FunctionDef) -> None:
+        if fn.decorator_list:
+            raise reject("decorators are not allowed", fn)
+        args = fn.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+            raise reject("functions may only take plain positional parameters", fn)
+        if args.defaults or args.kw_defaults:
+            raise reject("default argument values are not allowed", fn)
+        if fn.name == "activation" and len(args.args) != 1:
+            raise reject("activation must take exactly one parameter, the tensor x", fn)
+        for a in args.args:
+            self._check_binding(a.arg, fn)
+            if a.annotation is not None:
+                self._check_annotation(a.annotation)
+        if fn.returns is not None:
+            self._check_annotation(fn.returns)
+        local_names = {a.arg for a in args.args}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.FunctionDef) and node is not fn:
+                raise reject("nested functions are not allowed; define helpers at module level", node)
+            if isinstance(node, ast.Lambda):
+                if node.args.defaults or node.args.kw_defaults or node.args.vararg or node.args.kwarg:
+                    raise reject("lambdas with default or star arguments are not allowed", node)
+                local_names |= {a.arg for a in node.args.args}
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                self._check_binding(node.id, node)
+                local_names.add(node.id)
+            if isinstance(node, ast.comprehension):
+                self._check_range(node.iter)
+                if node.ifs or node.is_async:
+                    raise reject("comprehension filters are not allowed", node)
+        names = local_names | self.helpers | self.constants | set(self.aliases) | SAFE_BUILTINS
+        for stmt in fn.body:
+            self._check_stmt(stmt, names)
+
+    def _check_annotation(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return
+        for sub in ast.walk(node):
+            if not isinstance(sub, (ast.Name, ast.Attribute, ast.Load)):
+                raise reject("annotations may only name types such as torch.Tensor", node)
+            if isinstance(sub, ast.Attribute) and sub.attr.startswith("_"):
+                raise reject("private attributes are not allowed", node)
+            if isinstance(sub, ast.Name) and sub.id not in ("torch", "float", "int", "Tensor"):
+                raise reject(f"annotation name {sub.id!r} is not allowed", node)
+
+    def _check_stmt(self, stmt: ast.stmt, names: set[str]) -> None:
+        if _is_docstring(stmt) or isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
+            return
+        if isinstance(stmt, ast.Assign):
+            for t in stmt.targets:
+                self._check_target(t)
+            self._check_expr(stmt.value, names)
+        elif isinstance(stmt, ast.AugAssign):
+            self._check_target(stmt.target)
+            if isinstance(stmt.op, ast.MatMult):
+                raise reject("matrix multiplication is not pointwise", stmt)
+            self._check_expr(stmt.value, names)
+        elif isinstance(stmt, ast.AnnAssign):
+            self._check_target(stmt.target)
+            self._check_annotation(stmt.annotation)
+            if stmt.value is not None:
+                self._check_expr(stmt.value, names)
+        elif isinstance(stmt, ast.Return):
+            if stmt.value is None:
+                raise reject("activation must return a tensor", stmt)
+            self._check_expr(stmt.value, names)
+        elif isinstance(stmt, ast.If):
+            self._check_expr(stmt.test, names)
+            for s in stmt.body + stmt.orelse:
+                self._check_stmt(s, names)
+        elif isinstance(stmt, ast.For):
+            self._check_target(stmt.target)
+            self._check_range(stmt.iter)
+            if stmt.orelse:
+                raise reject("for/else is not allowed", stmt)
+            for s in stmt.body:
+                self._check_stmt(s, names)
+        elif isinstance(stmt, ast.Expr):
+            raise reject("bare expressions have no effect; assign or return the value", stmt)
+        else:
+            raise reject(f"{type(stmt).__name__} statements are not allowed", stmt)
+
+    def _check_target(self, target: ast.AST) -> None:
+        if isinstance(target, ast.Name):
+            return
+        if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+            return
+        raise reject("only plain names can be assigned (no attributes or indexing)", target)
+
+    def _check_range(self, node: ast.AST) -> None:
+        ok = (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id == "range" and not node.keywords and 1 <= len(node.args) <= 3
+              and all(isinstance(a, ast.Constant) and type(a.value) is int for a in node.args))
+        if not ok:
+            raise reject("loops must run over range() with integer literal bounds", node)
+        bounds = [a.value for a in node.args]
+        if len(range(*bounds)) > MAX_LOOP_BOUND:
+            raise reject(f"loops may run at most {MAX_LOOP_BOUND} iterations", node)
+
+    # --------------------------------------------------------- expressions
+    def _check_expr(self, expr: ast.AST, names: set[str]) -> None:
+        for node in ast.walk(expr):
+            if type(node) in _BANNED_NODES:
+                raise reject(_BANNED_NODES[type(node)], node)
+            if isinstance(node, ast.Name):
+                if node.id == "len":
+                    raise reject("len() reads the tensor's shape, so it is not pointwise", node,
+                                 Category.NOT_POINTWISE)
+                if node.id.startswith("__"):
+                    raise reject(f"dunder names like {node.id!r} are not allowed", node)
+                if isinstance(node.ctx, ast.Load) and node.id not in names:
+                    raise reject(f"the name {node.id!r} is not defined or not allowed", node)
+            elif isinstance(node, ast.Attribute):
+                self._check_attribute(node)
+            elif isinstance(node, ast.Call):
+                self._check_call(node)
+            elif isinstance(node, ast.Constant):
+                self._check_constant(node)
+            elif isinstance(node, ast.BinOp):
+                if isinstance(node.op, ast.MatMult):
+                    raise reject("matrix multiplication is not pointwise", node)
+                if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant):
+                    if isinstance(node.right.value, (int, float)) and abs(node.right.value) > MAX_POWER:
+                        raise reject(f"exponents above {MAX_POWER} are not allowed", node)
+                    if isinstance(node.left, ast.Constant):
+                        raise reject("constant ** constant is not allowed; write the value", node)
+            elif isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+                for gen in node.generators:
+                    self._check_range(gen.iter)
+            elif isinstance(node, ast.Lambda):
+                if node.args.defaults or node.args.kw_defaults:
+                    raise reject("lambdas with default arguments are not allowed", node)
+            elif isinstance(node, ast.keyword) and node.arg is None:
+                raise reject("**kwargs calls are not allowed", node)
+
+    def _check_constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if isinstance(value, bool) or value is None:
+            return
+        if isinstance(value, (int, float)):
+            if abs(value) > MAX_CONSTANT:
+                raise reject(f"numeric constants must be at most {MAX_CONSTANT:g} in magnitude", node)
+            return
+        if isinstance(value, str) and value in ALLOWED_STRINGS:
+            return
+        raise reject(f"the constant {value!r:.40} is not allowed", node)
+
+    def _attribute_chain(self, node: ast.Attribute) -> list[str] | None:
+        parts = []
+        cur: ast.AST = node
+        while isinstance(cur, ast.Attribute):
+            parts.append(cur.attr)
+            cur = cur.value
+        if isinstance(cur, ast.Name):
+            parts.append(cur.id)
+            return parts[::-1]
+        return None
+
+    def _check_attribute(self, node: ast.Attribute) -> None:
+        if node.attr.startswith("_"):
+            raise reject(f"private or dunder attributes like {node.attr!r} are not allowed", node)
+        chain = self._attribute_chain(node)
+        if node.attr not in TENSOR_METHODS:
+            bad = _not_pointwise(".".join(chain) if chain else f"<expr>.{node.attr}", node.attr, node)
+            if bad is not None:
+                raise bad
+        if chain is None:
+            # e.g. (x * 2).sigmoid(): a method on an expression.
+            if node.attr not in TENSOR_METHODS:
+                raise reject(f"the tensor method {node.attr!r} is not allowed", node)
+            return
+        root = self.aliases.get(chain[0])
+        if root is None:  # a method on a local tensor
+            if len(chain) != 2 or node.attr not in TENSOR_METHODS:
+                raise reject(f"'{'.'.join(chain)}' is not allowed; only pointwise tensor methods", node)
+            return
+        qualified = ".".join(chain)
+        if not _allowed_qualified(root, chain[1:]):
+            raise reject(f"'{qualified}' is not in the allowlist of pointwise functions", node)
+
+    def _check_call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Name):
+            if func.id == "range":
+                raise reject("range() may only appear as a for-loop bound", node)
+            return  # names were checked against helpers/builtins
+        if isinstance(func, ast.Attribute):
+            chain = self._attribute_chain(func)
+            if chain and chain[0] in self.aliases and chain[1:] == ["tensor"]:
+                ok = (len(node.args) == 1 and isinstance(node.args[0], (ast.Constant, ast.UnaryOp))
+                      and all(k.arg == "dtype" for k in node.keywords))
+                if not ok:
+                    raise reject("torch.tensor() may only wrap a single number", node)
+            if func.attr == "to":
+                if node.args or any(k.arg != "dtype" for k in node.keywords):
+                    raise reject(".to() may only change the dtype (to(dtype=...))", node)
+            return
+        if isinstance(func, ast.Lambda):
+            return
+        raise reject("calls must name a function directly", node)
+
+
+def _allowed_qualified(root: str, rest: list[str]) -> bool:
+    if root.startswith("math:"):
+        return not rest
+    if root == "math":
+        return len(rest) == 1 and rest[0] in MATH_NAMES
+    if root == "F":
+        return len(rest) == 1 and rest[0] in FUNCTIONAL_FUNCS
+    # torch
+    if len(rest) == 1:
+        return rest[0] in POINTWISE_FUNCS or rest[0] in TORCH_CONSTANTS or rest[0] in (
+            "tensor", "selu", "celu")
+    if len(rest) == 2 and rest[0] == "special":
+        return rest[1] in SPECIAL_FUNCS
+    if len(rest) == 3 and rest[:2] == ["nn", "functional"]:
+        return rest[2] in FUNCTIONAL_FUNCS
+    return False
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(
+        stmt.value.value, str)
