@@ -8,10 +8,8 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
-
 from actmine.store.run_dir import RunDirError
 
 from .config import ConfigError, load_settings
@@ -70,7 +68,7 @@ def user_cache_dir() -> Path:
 @handles_errors
 def check(file: Path = typer.Argument(..., help="Python file defining activation(x)"),
           as_json: bool = typer.Option(False, "--json", help="print JSON"),
-          config: Optional[Path] = typer.Option(None, help="TOML config ([admission] section)")):
+          config: Path | None = typer.Option(None, help="TOML config ([admission] section)")):
     """Admission only: is the function allowed (pointwise, within the FLOP budget)?"""
     from actmine.sandbox.admission import admit
 
@@ -100,7 +98,7 @@ def check(file: Path = typer.Argument(..., help="Python file defining activation
 def eval_command(file: Path = typer.Argument(..., help="Python file defining activation(x)"),
                  as_json: bool = typer.Option(False, "--json", help="print JSON"),
                  full: bool = typer.Option(False, "--full", help="skip the cascade: always run the full lab"),
-                 config: Optional[Path] = typer.Option(None, help="TOML config file")):
+                 config: Path | None = typer.Option(None, help="TOML config file")):
     """Admission plus lab fitness (OOD loss relative to ReLU; lower is better)."""
     from dataclasses import replace
 
@@ -184,15 +182,14 @@ def _print_evaluation(console, ev, flops) -> None:
 @app.command()
 @handles_errors
 def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the run (created or resumed)"),
-           budget: Optional[int] = typer.Option(None, help="fresh lab evaluations to spend in total"),
-           config: Optional[Path] = typer.Option(None, help="TOML config file"),
-           proposer: Optional[str] = typer.Option(None, help="symbolic (default) or random"),
-           seed: Optional[int] = typer.Option(None, help="search seed"),
+           budget: int | None = typer.Option(None, help="fresh lab evaluations to spend in total"),
+           config: Path | None = typer.Option(None, help="TOML config file"),
+           proposer: str | None = typer.Option(None, help="symbolic (default) or random"),
+           seed: int | None = typer.Option(None, help="search seed"),
            top: int = typer.Option(10, help="leaderboard rows to print"),
            force: bool = typer.Option(False, "--force", help="resume even if the configuration changed")):
     """Run (or resume) a search until the evaluation budget is spent."""
     import anyio
-
     from actmine.store.run_dir import open_run
 
     from .console import Reporter, leaderboard_table, out
@@ -267,7 +264,3 @@ def doctor():
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

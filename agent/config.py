@@ -13,12 +13,11 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from actmine.evaluators.lab import LabConfig
 from actmine.evaluators.trainer import TrainSpec
 from actmine.sandbox.admission import AdmissionConfig
 from actmine.sandbox.supervisor import SandboxLimits
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class ConfigError(Exception):

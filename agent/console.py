@@ -10,12 +10,17 @@ import math
 import sys
 import time
 
-from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
-from rich.table import Table
-
 from actmine.store.programs import Program
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import anyio
 import anyio.to_thread
-
 from actmine.evaluators.executor import LocalExecutor
 from actmine.evaluators.lab import Evaluation
 from actmine.sandbox.admission import Admission, admit

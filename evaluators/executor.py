@@ -12,7 +12,6 @@ from dataclasses import asdict
 
 import anyio
 import anyio.to_process
-
 from actmine.sandbox.ir import ActivationIR
 
 from . import lab

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
-
 from actmine.sandbox.flops import flops_per_element
 from actmine.sandbox.ir import ActivationIR
 

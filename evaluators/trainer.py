@@ -11,8 +11,8 @@ Adam update, which is elementwise) is exactly what it would be if trained alone.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch

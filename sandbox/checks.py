@@ -8,7 +8,7 @@ broken functions (NaN at 0, exploding gradients on the probe range).
 from __future__ import annotations
 
 import base64
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -90,7 +91,7 @@ class ActivationIR:
             raise IRError(f"IR must be a dict with version {IR_VERSION}")
         raw_nodes = data.get("nodes")
         if not isinstance(raw_nodes, list) or len(raw_nodes) > MAX_NODES_HARD:
-            raise IRError("IR nodes must be a list of at most %d entries" % MAX_NODES_HARD)
+            raise IRError(f"IR nodes must be a list of at most {MAX_NODES_HARD} entries")
         nodes = []
         for i, raw in enumerate(raw_nodes):
             if not isinstance(raw, dict) or set(raw) != {"op", "args", "kwargs"}:

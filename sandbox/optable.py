@@ -150,7 +150,7 @@ def weight_table() -> dict[str, int]:
     return dict(sorted(table.items()))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resolve_op(op_name: str):
     """Map an IR op name to the torch.ops.aten overload, or None if it is not allowed."""
     parts = op_name.split(".")

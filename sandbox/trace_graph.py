@@ -14,7 +14,7 @@ from torch._decomp import get_decompositions
 from torch.func import functionalize
 from torch.fx.experimental.proxy_tensor import make_fx
 
-from .ir import IR_VERSION, DROPPED_KWARGS
+from .ir import DROPPED_KWARGS, IR_VERSION
 from .optable import is_allowed, packet_name
 from .reasons import Category, Rejection
 
@@ -65,7 +65,8 @@ def _classify_trace_error(exc: Exception) -> Rejection:
                          "use torch.where(cond, a, b) instead of if/else on tensors")
     if "numel" in text or "numpy" in text.lower() or "symbolic sizes" in text:
         return Rejection(Category.NOT_POINTWISE,
-                         "the function leaves torch (numpy/.tolist()/shape); use torch ops only")
+                         "Python if/and/or/bool()/float() on a tensor (or leaving torch) is not "
+                         "traceable; use torch.where(cond, a, b) and torch ops only")
     if "allocate" in text or isinstance(exc, MemoryError):
         return Rejection(Category.MEMORY, f"ran out of memory: {text}")
     return Rejection(Category.CRASHED, f"calling activation(x) failed: {name}: {text}")

@@ -8,9 +8,8 @@ A tree is nested tuples, JSON-friendly: ``("x",)``, ``("c", 0.1)``, ``("u", "sin
 from __future__ import annotations
 
 import random
-from typing import Union
 
-Tree = Union[tuple]
+Tree = tuple
 
 UNARY: dict[str, str] = {
     "neg": "(-{0})",

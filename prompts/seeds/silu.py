@@ -1,0 +1,5 @@
+import torch.nn.functional as F
+
+
+def activation(x):
+    return F.silu(x)
