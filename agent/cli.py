@@ -12,10 +12,12 @@ from pathlib import Path
 import typer
 from actmine.store.run_dir import RunDirError
 
+from .bench import bench_app
 from .config import ConfigError, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Mine activation functions that generalise out of distribution.")
+app.add_typer(bench_app, name="bench")
 
 
 class UserError(Exception):
