@@ -1,19 +1,26 @@
-"""The search loop: one anyio task group, many proposals in flight, bounded admissions and
-evaluations, every finished proposal committed to the store before it counts.
+"""The search loop: one anyio task group, many proposals in flight, bounded requests,
+admissions and evaluations, every finished proposal committed to the store before it counts.
 
-Workers each run propose -> admit -> evaluate -> commit. There are more workers than
-evaluation slots, so while the evaluators are busy the other workers are already
-proposing and admitting the next candidates (a slow model never idles the evaluators; a
-full evaluator pool is backpressure on proposing). State (ids, counts, population,
-budgets) is rebuilt from the store at start, never carried in memory across runs.
+Each worker carries one proposal through propose -> admit -> evaluate -> commit. There are
+more workers than evaluation slots (enough to cover every LLM request in flight), so while
+the evaluators are busy other workers are already waiting on models and admitting the next
+candidates: a slow model never idles the evaluators, and a full evaluator pool is
+backpressure on proposing (a worker holding an admitted child does not start another).
+
+Limiters: LLM requests (all models, and per model), admissions (sandbox threads) and
+evaluations (worker processes). Budgets (evaluations, tokens, money, wall time) stop new
+proposals and let work in flight finish. State (ids, counts, population, spend, bandit) is
+rebuilt from the store at start, never carried in memory across runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import random
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 import anyio
 import anyio.to_thread
@@ -21,63 +28,121 @@ from actmine.evaluators.executor import LocalExecutor
 from actmine.evaluators.lab import Evaluation
 from actmine.sandbox.admission import Admission, admit
 from actmine.sandbox.static_check import source_fingerprint
-from actmine.store.database import Population
 from actmine.store.programs import Program
 from actmine.store.run_dir import RunDir
 
+from .budget import Budget
 from .config import Settings
+from .ensemble import Ensemble
 from .events import EventLog
-from .proposal import Proposal
+from .live import RunLock, write_live
+from .llm.client import ChatClient
+from .llm.local_server import LocalServer
+from .llm.prompts import load_templates
+from .llm.proposer import LLMMember
+from .members import EmbeddedMember, Member, SearchView
+from .parents import open_database
+from .proposal import Proposal, member_of
 from .proposers.symbolic import RandomProposer, SymbolicProposer, seed_proposals
+from .runstats import RunTotals
 
-
-@dataclass
-class SearchState:
-    next_id: int
-    fresh_evaluations: int  # committed, not from cache
-    proposals: int
-    reserved: int = 0  # evaluations in flight
-    stop: bool = False
-    in_flight: dict[str, anyio.Event] = field(default_factory=dict)
+DEFERRED = "deferred"
 
 
 class Search:
     def __init__(self, run: RunDir, settings: Settings, reporter=None):
         self.run = run
         self.settings = settings
+        self.reporter = reporter
         self.admission_config = settings.admission.to_config()
         self.lab_config = settings.lab.to_config()
-        self.proposer = (RandomProposer() if settings.search.proposer == "random"
-                         else SymbolicProposer())
-        self.executor = LocalExecutor(settings.search.evaluation_slots())
-        self.admission_limiter = anyio.CapacityLimiter(settings.search.admissions_in_flight)
-        self.population = Population.from_log(run.programs, settings.search.parents_from_top)
-        counts = run.programs.counts()
-        self.state = SearchState(run.programs.next_id(), counts["fresh_evaluations"],
-                                 counts["proposals"])
-        self.seeds = seed_proposals() if counts["proposals"] == 0 else []
+        # Templates are checked now: a bad placeholder stops the run before any request.
+        self.templates = load_templates(settings.prompts.dir) if settings.models else None
+        programs = run.programs.all()
+        self.totals = RunTotals.from_programs(programs)
+        self.budget = Budget(settings.search, copy.copy(self.totals.spent))
+        self.database = open_database(programs, settings.search.parents_from_top)
+        self.ensemble = Ensemble(settings.member_weights(), settings.ensemble)
+        for program in programs:
+            self.ensemble.record(program)
+        self.deferred = [p for p in programs if p.status == DEFERRED]
+        self.next_id = run.programs.next_id()
+        self.seeds = seed_proposals() if settings.search.seeds and not programs else []
+        slots = settings.search.evaluation_slots()
+        self.executor = LocalExecutor(slots)
+        self.evaluations = anyio.CapacityLimiter(slots)
+        self.admissions = anyio.CapacityLimiter(settings.search.admissions_in_flight)
+        self.requests = anyio.CapacityLimiter(settings.search.requests_in_flight)
+        self.workers = settings.search.pipeline_slots(bool(settings.models))
         self.events = EventLog(run.events_path)
-        self.reporter = reporter
+        self.members: dict[str, Member] = {}
+        self.in_flight: dict[str, anyio.Event] = {}  # IR hash -> its evaluation finished
+        self.stop = False
+        self.busy_seconds = 0.0  # evaluator occupancy, for utilisation
+        self.first_eval: float | None = None
+        self.last_eval: float | None = None
+        self._families: dict[str, dict] = {}
+        self.view = SearchView(self.database, self._recent_rejections, self._family_ratios)
 
     # ------------------------------------------------------------------ run
     async def run_search(self) -> dict:
-        budget = self.settings.search.budget
-        self.events.emit("search_start", budget=budget, resumed_from=self.state.next_id - 1,
-                         fresh_evaluations=self.state.fresh_evaluations)
-        if self.reporter:
-            self.reporter.start(budget, self.state.fresh_evaluations)
-        await self._prepare_reference()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self._watch_signals, tg.cancel_scope)
-            async with anyio.create_task_group() as workers:
-                for _ in range(self.settings.search.proposals_in_flight):
-                    workers.start_soon(self._worker)
-            tg.cancel_scope.cancel()  # stop the signal watcher
-        summary = self.run.programs.counts()
+        self.changed = anyio.Condition()
+        started = time.monotonic()
+        with RunLock(self.run.path):
+            async with contextlib.AsyncExitStack() as stack:
+                await self._start_members(stack)
+                self.events.emit("search_start", budget=self.settings.search.budget,
+                                 resumed_from=self.next_id - 1, workers=self.workers,
+                                 members=self.ensemble.snapshot(),
+                                 fresh_evaluations=self.budget.spent.fresh_evaluations)
+                if self.reporter:
+                    self.reporter.start(self.settings.search.budget,
+                                        self.budget.spent.fresh_evaluations, self.live_state)
+                await self._prepare_reference()
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._watch_signals, tg.cancel_scope)
+                    tg.start_soon(self._publish_live)
+                    async with anyio.create_task_group() as workers:
+                        for _ in range(self.workers):
+                            workers.start_soon(self._worker)
+                    tg.cancel_scope.cancel()  # stop the signal watcher and the publisher
+            write_live(self.run.path, self.live_state(final=True))
+        summary = {**self.run.programs.counts(), "stopped_by": self._stopped_by(),
+                   "evaluator_utilisation": self.utilisation(),
+                   "wall_seconds": round(time.monotonic() - started, 2),
+                   "tokens": self.budget.spent.tokens, "usd": round(self.budget.spent.usd, 6)}
         self.events.emit("search_end", **summary)
         if self.reporter:
             self.reporter.finish()
         return summary
+
+    def _stopped_by(self) -> str:
+        return "signal" if self.stop else (self.budget.exhausted or "budget")
+
+    async def _start_members(self, stack: contextlib.AsyncExitStack) -> None:
+        """Built-in proposers, then models: start local servers, check every endpoint."""
+        weights = self.ensemble.weights
+        if "symbolic" in weights:
+            self.members["symbolic"] = EmbeddedMember(SymbolicProposer())
+        if "random" in weights:
+            self.members["random"] = EmbeddedMember(RandomProposer())
+        for model in self.settings.models:
+            if model.name not in weights:
+                continue
+            base_url = None
+            if model.local:
+                server = LocalServer(log_path=self.run.path / f"llama-{model.name}.log")
+                if self.reporter:
+                    self.reporter.note(f"starting the local model '{model.name}' (llama.cpp)")
+                await anyio.to_thread.run_sync(server.start)
+                stack.callback(server.stop)
+                base_url = server.base_url
+            client = ChatClient(model, base_url, on_fault=self._on_fault)
+            stack.push_async_callback(client.aclose)
+            await client.check()
+            self.members[model.name] = LLMMember(model, client, self.templates,
+                                                 self.settings.prompts, self.settings.admission,
+                                                 self.requests, self.budget)
 
     async def _prepare_reference(self) -> None:
         lab_hash = self.lab_config.hash
@@ -93,60 +158,129 @@ class Search:
     async def _watch_signals(self, scope: anyio.CancelScope) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
-                if self.state.stop:  # second signal: stop now, in-flight work is dropped
+                if self.stop:  # second signal: stop now, in-flight work is dropped
                     scope.cancel()
                     return
-                self.state.stop = True
+                self.stop = True
                 self.events.emit("stop_requested", signal=signal.Signals(signum).name)
                 if self.reporter:
                     self.reporter.note("stopping: finishing work in flight (again to abort)")
+                await self._notify()
 
-    def _can_continue(self) -> bool:
-        s = self.state
-        return (not s.stop and s.fresh_evaluations + s.reserved < self.settings.search.budget
-                and s.proposals < self.settings.search.proposal_cap())
-
-    async def _worker(self) -> None:
-        while self._can_continue():
-            program_id = self.state.next_id
-            self.state.next_id += 1
-            self.state.proposals += 1
-            rng = random.Random(f"{self.settings.search.seed}:{program_id}")
-            if self.seeds:
-                proposal = self.seeds.pop(0)
-            else:
-                parents = self.population.select_parents(rng)
-                proposal = self.proposer.propose(parents, rng)
-            program = await self._process(program_id, proposal)
-            if program is None:
-                continue
-            self.run.programs.add(program)  # committed before it counts anywhere
-            if program.evaluated and not program.cached:
-                self.state.fresh_evaluations += 1
-            self.population.add(program)
-            self.events.emit("program", **_event_fields(program))
+    async def _publish_live(self) -> None:
+        while True:
+            write_live(self.run.path, self.live_state())
             if self.reporter:
-                self.reporter.program(program, self.state.fresh_evaluations, self.population)
+                self.reporter.refresh()
+            await anyio.sleep(1.0)
+
+    def _on_fault(self, model: str, kind: str, detail: str, wait: float) -> None:
+        self.events.emit("llm_fault", model=model, kind=kind, detail=detail,
+                         retry_in=round(wait, 3))
+
+    async def _notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+    # --------------------------------------------------------------- workers
+    async def _worker(self) -> None:
+        while True:
+            if self.stop:
+                break
+            if self.deferred and self.budget.may_evaluate():
+                await self._finish_deferred(self.deferred.pop(0))
+                continue
+            verdict = self.budget.verdict()
+            if verdict == "done":
+                break
+            if verdict == "wait":
+                async with self.changed:
+                    await self.changed.wait()
+                continue
+            program_id = self.next_id
+            self.next_id += 1
+            self.budget.pending += 1
+            self.budget.spent.proposals += 1
+            try:
+                program = await self._one(program_id)
+            finally:
+                self.budget.pending -= 1
+            if program is None:  # a request the token/money budget cannot cover yet
+                self.budget.spent.proposals -= 1
+                if self.budget.verdict() == "go":
+                    async with self.changed:
+                        await self.changed.wait()
+                continue
+            self._commit(program)
+            await self._notify()
+        await self._notify()  # let waiting workers see that the run is over
+
+    async def _one(self, program_id: int) -> Program | None:
+        rng = random.Random(f"{self.settings.search.seed}:{program_id}")
+        if self.seeds:
+            proposal = self.seeds.pop(0)
+        else:
+            member = self.members[self.ensemble.choose(rng)]
+            proposal = await member.propose(program_id, rng, self.view)
+            if proposal is None:
+                return None
+        return await self._process(program_id, proposal)
+
+    def _commit(self, program: Program, replaces: bool = False) -> None:
+        self.run.programs.add(program)  # committed before it counts anywhere
+        fresh = program.evaluated and not program.cached
+        self.budget.spent.fresh_evaluations += fresh
+        if replaces:
+            self.totals.spent.fresh_evaluations += fresh
+        else:
+            self.totals.add(program)
+            self.ensemble.record(program)
+        self.database.add(program)
+        self.events.emit("program", **_event_fields(program))
+        if self.reporter:
+            self.reporter.program(program, self.budget.spent.fresh_evaluations, self.database)
 
     # ------------------------------------------------------------- one child
-    async def _process(self, program_id: int, proposal: Proposal) -> Program | None:
-        admission, adm_cached = await self._admit(proposal.source)
+    async def _process(self, program_id: int, proposal: Proposal) -> Program:
         base = dict(id=program_id, proposer=proposal.proposer, source=proposal.source,
                     parents=proposal.parents, model=proposal.model, template=proposal.template,
-                    source_hash=admission.source_hash, meta=proposal.meta, created=time.time())
+                    meta=proposal.meta, created=time.time())
+        if proposal.failed:
+            return Program(admitted=False, category=proposal.category, reason=proposal.reason,
+                           source_hash=source_fingerprint(proposal.source), **base)
+        admission, adm_cached = await self._admit(proposal.source)
+        base["source_hash"] = admission.source_hash
         if not admission.admitted:
             return Program(admitted=False, category=admission.category, reason=admission.reason,
                            cached=adm_cached, **base)
-        admitted = dict(admitted=True, ir_hash=admission.ir_hash, flops=admission.flops, **base)
+        return await self._evaluated(Program(admitted=True, ir_hash=admission.ir_hash,
+                                             flops=admission.flops, **base), admission)
+
+    async def _evaluated(self, program: Program, admission: Admission) -> Program:
         try:
             evaluation, cached = await self._evaluate(admission)
         except Exception as exc:  # noqa: BLE001 - a crashed worker must not stop the search
-            return Program(status="error", reason=f"evaluation failed: {exc}"[:300], **admitted)
-        if evaluation is None:
-            return None  # budget spent while this one was being admitted
-        return Program(fitness=evaluation.fitness, stage=evaluation.stage,
+            return replace(program, status="error", reason=f"evaluation failed: {exc}"[:300])
+        if evaluation is None:  # the budget was spent while this one was being admitted
+            return replace(program, status=DEFERRED,
+                           reason="budget spent before its evaluation; evaluated first when "
+                                  "the run resumes with a larger budget")
+        return replace(program, fitness=evaluation.fitness, stage=evaluation.stage,
                        status=evaluation.status, reason=evaluation.reason or "evaluated",
-                       cached=cached, **admitted)
+                       cached=cached)
+
+    async def _finish_deferred(self, program: Program) -> None:
+        """An admitted child left unevaluated by an earlier invocation's budget."""
+        self.budget.pending += 1
+        try:
+            admission, _ = await self._admit(program.source)
+            if admission.admitted:
+                program = await self._evaluated(program, admission)
+        finally:
+            self.budget.pending -= 1
+        if program.status != DEFERRED:
+            self._commit(program, replaces=True)
+        await self._notify()
 
     async def _admit(self, source: str) -> tuple[Admission, bool]:
         key = self.admission_config.key
@@ -156,32 +290,80 @@ class Search:
             if hit is not None:
                 return Admission.from_dict(hit), True
         admission = await anyio.to_thread.run_sync(
-            admit, source, self.admission_config, limiter=self.admission_limiter)
+            admit, source, self.admission_config, limiter=self.admissions)
         self.run.cache.put_admission(key, admission.source_hash, admission.to_dict())
         return admission, False
 
     async def _evaluate(self, admission: Admission) -> tuple[Evaluation | None, bool]:
         lab_hash, ir_hash = self.lab_config.hash, admission.ir_hash
-        while ir_hash in self.state.in_flight:  # same function being evaluated right now
-            await self.state.in_flight[ir_hash].wait()
+        while ir_hash in self.in_flight:  # same function being evaluated right now
+            await self.in_flight[ir_hash].wait()
         hit = self.run.cache.get_evaluation(lab_hash, ir_hash)
         if hit is not None:
             return Evaluation.from_dict(hit), True
-        if self.state.fresh_evaluations + self.state.reserved >= self.settings.search.budget:
+        if not self.budget.may_evaluate():
             return None, False
-        self.state.reserved += 1
-        done = self.state.in_flight[ir_hash] = anyio.Event()
+        self.budget.evaluations_reserved += 1
+        done = self.in_flight[ir_hash] = anyio.Event()
         try:
-            evaluation = await self.executor.evaluate(admission.ir, self.lab_config)
+            async with self.evaluations:
+                begun = time.monotonic()
+                self.first_eval = self.first_eval or begun
+                try:
+                    evaluation = await self.executor.evaluate(admission.ir, self.lab_config)
+                finally:
+                    self.last_eval = time.monotonic()
+                    self.busy_seconds += self.last_eval - begun
             self.run.cache.put_evaluation(lab_hash, ir_hash, evaluation.to_dict())
             return evaluation, False
         finally:
-            self.state.reserved -= 1
-            del self.state.in_flight[ir_hash]
+            self.budget.evaluations_reserved -= 1
+            del self.in_flight[ir_hash]
             done.set()
+
+    # ------------------------------------------------------------- reading
+    def _recent_rejections(self, limit: int) -> list[Program]:
+        return self.run.programs.recent_rejections(limit)
+
+    def _family_ratios(self, program: Program) -> dict[str, float]:
+        if not program.ir_hash:
+            return {}
+        if program.ir_hash not in self._families:
+            hit = self.run.cache.get_evaluation(self.lab_config.hash, program.ir_hash) or {}
+            self._families[program.ir_hash] = hit.get("family_log_ratios") or {}
+        return self._families[program.ir_hash]
+
+    def utilisation(self) -> float | None:
+        """Share of evaluation-slot time spent evaluating, from the first evaluation's start
+        to the last one's end."""
+        if self.first_eval is None or self.last_eval is None or self.last_eval <= self.first_eval:
+            return None
+        span = (self.last_eval - self.first_eval) * self.evaluations.total_tokens
+        return round(min(1.0, self.busy_seconds / span), 4)
+
+    def live_state(self, final: bool = False) -> dict:
+        requests = sum(getattr(m, "in_flight", 0) for m in self.members.values())
+        best = self.database.ranked()
+        return {
+            "running": not final, "stopping": self.stop, "workers": self.workers,
+            "in_flight": {"requests": requests,
+                          "admissions": self.admissions.borrowed_tokens,
+                          "evaluations": self.evaluations.borrowed_tokens,
+                          "evaluation_slots": self.evaluations.total_tokens},
+            "budget": self.budget.snapshot(), "ensemble": self.ensemble.snapshot(),
+            "evaluator_utilisation": self.utilisation(),
+            "best": best[0].fitness if best else None,
+        }
 
 
 def _event_fields(p: Program) -> dict:
-    return {"id": p.id, "proposer": p.proposer, "admitted": p.admitted, "category": p.category,
-            "ir_hash": p.ir_hash, "flops": p.flops, "fitness": p.fitness, "stage": p.stage,
-            "cached": p.cached, "parents": list(p.parents)}
+    fields = {"id": p.id, "proposer": p.proposer, "member": member_of(p), "admitted": p.admitted,
+              "category": p.category, "ir_hash": p.ir_hash, "flops": p.flops,
+              "fitness": p.fitness, "stage": p.stage, "status": p.status, "cached": p.cached,
+              "parents": list(p.parents), "template": p.template}
+    usage = p.meta.get("llm") if isinstance(p.meta, dict) else None
+    if isinstance(usage, dict):
+        fields["llm"] = usage
+    if not p.admitted:
+        fields["reason"] = p.reason
+    return fields

@@ -1,0 +1,101 @@
+"""Totals of a run computed from its stored programs: spend per model, faults, rejections,
+throughput. The store is the only source: the same figures come out for a live run, a
+finished one, and a resumed one (``actmine status``, budgets at start-up, reports)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from actmine.store.programs import Program
+
+from .budget import Spent
+from .proposal import member_of
+
+
+@dataclass
+class MemberTotals:
+    proposals: int = 0
+    admitted: int = 0
+    evaluated: int = 0
+    best: float | None = None
+    requests: int = 0
+    failed_requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    usd: float = 0.0
+    request_seconds: float = 0.0
+    faults: Counter = field(default_factory=Counter)
+
+    def to_dict(self) -> dict:
+        return {"proposals": self.proposals, "admitted": self.admitted,
+                "evaluated": self.evaluated, "best": self.best, "requests": self.requests,
+                "failed_requests": self.failed_requests, "input_tokens": self.input_tokens,
+                "output_tokens": self.output_tokens, "usd": round(self.usd, 6),
+                "mean_request_seconds": (round(self.request_seconds / self.requests, 2)
+                                         if self.requests else None),
+                "faults": dict(self.faults)}
+
+
+@dataclass
+class RunTotals:
+    members: dict[str, MemberTotals] = field(default_factory=dict)
+    rejections: Counter = field(default_factory=Counter)
+    rejections_by_member: dict[str, Counter] = field(default_factory=dict)
+    spent: Spent = field(default_factory=Spent)
+    created: list[tuple[float, bool]] = field(default_factory=list)  # (time, fresh eval)
+
+    @classmethod
+    def from_programs(cls, programs: list[Program]) -> RunTotals:
+        totals = cls()
+        for program in programs:
+            totals.add(program)
+        return totals
+
+    def add(self, p: Program) -> None:
+        m = self.members.setdefault(member_of(p), MemberTotals())
+        fresh = p.evaluated and not p.cached
+        m.proposals += 1
+        m.admitted += p.admitted
+        m.evaluated += p.evaluated
+        if p.evaluated and p.status == "ok" and (m.best is None or p.fitness < m.best):
+            m.best = p.fitness
+        self.spent.proposals += 1
+        self.spent.fresh_evaluations += fresh
+        if not p.admitted:
+            category = p.category or "unknown"
+            self.rejections[category] += 1
+            self.rejections_by_member.setdefault(member_of(p), Counter())[category] += 1
+        self.created.append((p.created, fresh))
+        usage = p.meta.get("llm") if isinstance(p.meta, dict) else None
+        if isinstance(usage, dict):
+            m.requests += 1
+            m.failed_requests += bool(usage.get("error"))
+            m.input_tokens += int(usage.get("input_tokens") or 0)
+            m.output_tokens += int(usage.get("output_tokens") or 0)
+            m.usd += float(usage.get("cost_usd") or 0.0)
+            m.request_seconds += float(usage.get("seconds") or 0.0)
+            m.faults.update(usage.get("faults") or [])
+            self.spent.tokens += int(usage.get("input_tokens") or 0) + int(
+                usage.get("output_tokens") or 0)
+            self.spent.usd += float(usage.get("cost_usd") or 0.0)
+
+    def faults(self) -> Counter:
+        out: Counter = Counter()
+        for m in self.members.values():
+            out.update(m.faults)
+        return out
+
+    def throughput(self, window: float = 600.0) -> dict:
+        """Proposals and fresh evaluations per minute, overall and over the last window."""
+        if len(self.created) < 2:
+            return {"proposals_per_min": None, "evaluations_per_min": None,
+                    "recent_evaluations_per_min": None}
+        times = sorted(t for t, _ in self.created)
+        span = max(times[-1] - times[0], 1e-9)
+        fresh = sum(f for _, f in self.created)
+        recent = [f for t, f in self.created if t >= times[-1] - window]
+        recent_span = min(window, span)
+        return {"proposals_per_min": round(60 * len(times) / span, 2),
+                "evaluations_per_min": round(60 * fresh / span, 2),
+                "recent_evaluations_per_min": round(60 * sum(recent) / recent_span, 2)}
