@@ -77,7 +77,7 @@ def pipeline(latency: float = typer.Option(5.0, help="seconds the simulated mode
     with tempfile.TemporaryDirectory(prefix="actmine-bench-") as tmp, \
             StubServer(latency=latency) as stub:
         root = Path(keep) if keep else Path(tmp)
-        for label, in_flight in (("concurrent", requests), ("one at a time", 1)):
+        for label, in_flight in ((f"{requests} at once", requests), ("one at a time", 1)):
             settings = pipeline_settings(base, stub.base_url, in_flight, evaluators, budget,
                                          latency)
             err.print(f"[dim]{label}: {in_flight} request(s) in flight, {evaluators} "
@@ -86,18 +86,17 @@ def pipeline(latency: float = typer.Option(5.0, help="seconds the simulated mode
             rows.append((label, in_flight, summary))
     table = Table(title=f"Pipeline: simulated model at {latency:g}s per answer, {evaluators} "
                         f"evaluators, {budget} evaluations", title_justify="left")
-    for col in ("run", "requests in flight", "wall s", "evaluations", "proposals",
-                "evaluations/min", "evaluators busy"):
-        table.add_column(col, justify="left" if col == "run" else "right")
-    for label, in_flight, s in rows:
+    for col in ("requests", "search s", "evals", "proposals", "evals/min", "evaluators busy"):
+        table.add_column(col, justify="left" if col == "requests" else "right")
+    for label, _, s in rows:
         util = s["evaluator_utilisation"]
-        table.add_row(label, str(in_flight), f"{s['wall_seconds']:.1f}",
-                      str(s["fresh_evaluations"]), str(s["proposals"]),
-                      f"{60 * s['fresh_evaluations'] / s['wall_seconds']:.1f}",
+        table.add_row(label, f"{s['search_seconds']:.1f}", str(s["fresh_evaluations"]),
+                      str(s["proposals"]), f"{60 * s['fresh_evaluations'] / s['search_seconds']:.1f}",
                       f"{100 * util:.0f}%" if util is not None else "-")
     out.print(table)
     (_, _, fast), (_, _, slow) = rows
     if fast["evaluator_utilisation"] and slow["evaluator_utilisation"]:
         out.print(f"evaluators busy {100 * fast['evaluator_utilisation']:.0f}% with {requests} "
                   f"requests in flight vs {100 * slow['evaluator_utilisation']:.0f}% with one; "
-                  f"{slow['wall_seconds'] / fast['wall_seconds']:.1f}x faster wall time")
+                  f"{slow['search_seconds'] / fast['search_seconds']:.1f}x the evaluations per "
+                  f"second of search")

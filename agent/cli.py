@@ -26,9 +26,11 @@ class UserError(Exception):
 
 
 def _fail(message: str, code: int = 2) -> None:
+    from rich.markup import escape
+
     from .console import err
 
-    err.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True)
+    err.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -28,6 +28,7 @@ from actmine.evaluators.executor import LocalExecutor
 from actmine.evaluators.lab import Evaluation
 from actmine.sandbox.admission import Admission, admit
 from actmine.sandbox.static_check import source_fingerprint
+from actmine.sandbox.supervisor import shared_zygote
 from actmine.store.programs import Program
 from actmine.store.run_dir import RunDir
 
@@ -98,7 +99,10 @@ class Search:
                 if self.reporter:
                     self.reporter.start(self.settings.search.budget,
                                         self.budget.spent.fresh_evaluations, self.live_state)
-                await self._prepare_reference()
+                async with anyio.create_task_group() as setup:  # both take seconds
+                    setup.start_soon(anyio.to_thread.run_sync, shared_zygote().start)
+                    setup.start_soon(self._prepare_reference)
+                searching = time.monotonic()  # set-up (servers, ReLU reference) excluded
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self._watch_signals, tg.cancel_scope)
                     tg.start_soon(self._publish_live)
@@ -110,6 +114,7 @@ class Search:
         summary = {**self.run.programs.counts(), "stopped_by": self._stopped_by(),
                    "evaluator_utilisation": self.utilisation(),
                    "wall_seconds": round(time.monotonic() - started, 2),
+                   "search_seconds": round(time.monotonic() - searching, 2),
                    "tokens": self.budget.spent.tokens, "usd": round(self.budget.spent.usd, 6)}
         self.events.emit("search_end", **summary)
         if self.reporter:
@@ -137,6 +142,8 @@ class Search:
                 await anyio.to_thread.run_sync(server.start)
                 stack.callback(server.stop)
                 base_url = server.base_url
+                self.events.emit("local_model_started", model=model.name, base_url=base_url,
+                                 pid=server.process.pid)
             client = ChatClient(model, base_url, on_fault=self._on_fault)
             stack.push_async_callback(client.aclose)
             await client.check()

@@ -22,7 +22,8 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 from tenacity.wait import wait_base
 
@@ -169,9 +170,9 @@ class ChatClient:
         started = time.monotonic()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(s.retries + 1),
-            wait=_WaitRetryAfter(wait_exponential_jitter(s.backoff_initial, s.backoff_max,
-                                                         jitter=s.backoff_initial),
-                                 s.backoff_max),
+            wait=_WaitRetryAfter(wait_exponential(multiplier=s.backoff_initial,
+                                                  max=s.backoff_max)
+                                 + wait_random(0, s.backoff_initial), s.backoff_max),
             retry=retry_if_exception_type(_Transient),
             sleep=anyio.sleep,
             before_sleep=lambda rs: self._report(rs),

@@ -7,8 +7,9 @@
     >>>>>>> REPLACE
 
 Weaker models copy lines imperfectly (peers' most reported diff failure), so a block that
-does not match exactly is retried ignoring trailing whitespace, then ignoring indentation
-(the replacement is re-indented by the same amount). A block that still matches nothing,
+is matched as whole lines ignoring trailing whitespace, then ignoring indentation (the
+replacement is re-indented by the same amount), and a one-line SEARCH may match a fragment
+of a line. A block that still matches nothing,
 or edits that leave the parent unchanged, is a failure with a reason the model can act on
 (never silently skipped: that would evaluate the parent again under a new name).
 """
@@ -47,8 +48,7 @@ def apply_diff(parent: str, blocks: list[tuple[str, str]]) -> str:
 
 
 def _replace_once(text: str, search: str, replace: str) -> str | None:
-    if search in text:
-        return text.replace(search, replace, 1)
+    """Whole lines first (so indentation is handled), a fragment within a line last."""
     lines = text.splitlines()
     wanted = [line.rstrip() for line in search.rstrip("\n").splitlines()]
     new = replace.rstrip("\n").splitlines()
@@ -60,6 +60,9 @@ def _replace_once(text: str, search: str, replace: str) -> str | None:
                 if strip_indent:
                     new = _reindent(new, _indent(lines[start]) - _indent(wanted[0]))
                 return "\n".join(lines[:start] + new + lines[start + len(target):]) + "\n"
+    fragment = search.strip("\n")
+    if "\n" not in fragment and fragment.strip() and fragment in text:
+        return text.replace(fragment, replace.strip("\n"), 1)
     return None
 
 

@@ -36,8 +36,9 @@ class StubServer:
 
     def __init__(self, latency: float = 0.0, faults: Iterable[str] = (),
                  answer: Callable[[int], str] | None = None, retry_after: float = 1.0,
-                 hang_seconds: float = 30.0):
+                 hang_seconds: float = 30.0, api_key: str | None = None):
         self.latency = latency
+        self.api_key = api_key  # when set, requests without "Bearer <api_key>" get a 401
         self.plan = list(faults)  # consumed one per request, then every request succeeds
         unknown = set(self.plan) - set(FAULTS) - {"ok"}
         if unknown:
@@ -67,7 +68,16 @@ class StubServer:
             def log_message(self, *args) -> None:  # quiet
                 pass
 
+            def _authorised(self) -> bool:
+                if stub.api_key is None or self.headers.get("authorization") == (
+                        f"Bearer {stub.api_key}"):
+                    return True
+                self._json(401, {"error": {"message": "Incorrect API key provided"}})
+                return False
+
             def do_GET(self) -> None:
+                if not self._authorised():
+                    return
                 if self.path.rstrip("/").endswith("/models"):
                     self._json(200, {"object": "list", "data": [{"id": "stub"}]})
                 else:
@@ -76,7 +86,8 @@ class StubServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                stub._serve(self, body)
+                if self._authorised():
+                    stub._serve(self, body)
 
             def _json(self, status: int, payload, headers: dict | None = None) -> None:
                 self._raw(status, json.dumps(payload).encode(), headers)
