@@ -17,14 +17,14 @@ import typer
 
 from .bench import bench_app
 
-# About 1.5 s per evaluation on one core: small enough to run anywhere, long enough
-# that a 5 s model would idle the evaluators without concurrency.
+# Well under a second per evaluation on a free core: a 5 s model is then many evaluations
+# long, so one request at a time must idle the evaluators and enough in flight must not.
 BENCH_LAB = """
 [lab]
 tasks = ["square", "sine", "feynman_I_14_4"]
 seeds = [0, 1, 2]
 hidden = 64
-steps = 1000
+steps = 400
 n_train = 128
 n_test = 128
 cascade = false
@@ -61,7 +61,7 @@ def run_once(settings, run_dir: Path) -> dict:
 @bench_app.command("pipeline")
 def pipeline(latency: float = typer.Option(5.0, help="seconds the simulated model takes per answer"),
              budget: int = typer.Option(16, help="fresh evaluations per run"),
-             requests: int = typer.Option(16, help="requests in flight in the concurrent run"),
+             requests: int = typer.Option(32, help="requests in flight in the concurrent run"),
              evaluators: int = typer.Option(2, help="evaluation slots (worker processes)"),
              config: Path | None = typer.Option(None, help="TOML config whose [lab] to use"),
              keep: Path | None = typer.Option(None, help="keep the two run directories here")):
@@ -86,15 +86,22 @@ def pipeline(latency: float = typer.Option(5.0, help="seconds the simulated mode
             rows.append((label, in_flight, summary))
     table = Table(title=f"Pipeline: simulated model at {latency:g}s per answer, {evaluators} "
                         f"evaluators, {budget} evaluations", title_justify="left")
-    for col in ("requests", "search s", "evals", "proposals", "evals/min", "evaluators busy"):
+    for col in ("requests", "search s", "evals", "proposals", "evals/min", "s/eval",
+                "evaluators busy"):
         table.add_column(col, justify="left" if col == "requests" else "right")
     for label, _, s in rows:
         util = s["evaluator_utilisation"]
         table.add_row(label, f"{s['search_seconds']:.1f}", str(s["fresh_evaluations"]),
                       str(s["proposals"]), f"{60 * s['fresh_evaluations'] / s['search_seconds']:.1f}",
+                      f"{s['mean_evaluation_seconds'] or 0:.2f}",
                       f"{100 * util:.0f}%" if util is not None else "-")
     out.print(table)
     (_, _, fast), (_, _, slow) = rows
+    per_eval = fast["mean_evaluation_seconds"] or 0.0
+    if per_eval * 2 > latency:
+        err.print(f"[yellow]note: an evaluation took {per_eval:.1f}s here, close to the model's "
+                  f"{latency:g}s, so even one request at a time keeps up; raise --latency (or "
+                  f"free the CPUs) to see what concurrency buys[/yellow]")
     if fast["evaluator_utilisation"] and slow["evaluator_utilisation"]:
         out.print(f"evaluators busy {100 * fast['evaluator_utilisation']:.0f}% with {requests} "
                   f"requests in flight vs {100 * slow['evaluator_utilisation']:.0f}% with one; "

@@ -210,6 +210,9 @@ class Settings(_Strict):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"model name '{dup[0]}' is used twice; names must be unique")
+        if not self.member_weights():
+            raise ValueError("every proposer has weight 0; give [ensemble] symbolic or a "
+                             "[[models]] entry a positive weight")
         return self
 
     def member_weights(self) -> dict[str, float]:

@@ -80,6 +80,7 @@ class Search:
         self.in_flight: dict[str, anyio.Event] = {}  # IR hash -> its evaluation finished
         self.stop = False
         self.busy_seconds = 0.0  # evaluator occupancy, for utilisation
+        self.evaluated = 0
         self.first_eval: float | None = None
         self.last_eval: float | None = None
         self._families: dict[str, dict] = {}
@@ -88,38 +89,56 @@ class Search:
     # ------------------------------------------------------------------ run
     async def run_search(self) -> dict:
         self.changed = anyio.Condition()
-        started = time.monotonic()
-        with RunLock(self.run.path):
-            async with contextlib.AsyncExitStack() as stack:
-                await self._start_members(stack)
-                self.events.emit("search_start", budget=self.settings.search.budget,
-                                 resumed_from=self.next_id - 1, workers=self.workers,
-                                 members=self.ensemble.snapshot(),
-                                 fresh_evaluations=self.budget.spent.fresh_evaluations)
-                if self.reporter:
-                    self.reporter.start(self.settings.search.budget,
-                                        self.budget.spent.fresh_evaluations, self.live_state)
-                async with anyio.create_task_group() as setup:  # both take seconds
-                    setup.start_soon(anyio.to_thread.run_sync, shared_zygote().start)
-                    setup.start_soon(self._prepare_reference)
-                searching = time.monotonic()  # set-up (servers, ReLU reference) excluded
+        self.started = self.searching = time.monotonic()
+        with RunLock(self.run.path), contextlib.closing(self.events):
+            try:
+                # Signals are watched from the very start, so a ^C while a local model is
+                # still loading also ends in order (servers stopped, nothing half-written).
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self._watch_signals, tg.cancel_scope)
-                    tg.start_soon(self._publish_live)
-                    async with anyio.create_task_group() as workers:
-                        for _ in range(self.workers):
-                            workers.start_soon(self._worker)
-                    tg.cancel_scope.cancel()  # stop the signal watcher and the publisher
+                    try:
+                        await self._run()
+                    finally:
+                        tg.cancel_scope.cancel()
+            except ExceptionGroup as group:  # a start-up error: the user wants it alone
+                raise _single(group) from None
             write_live(self.run.path, self.live_state(final=True))
-        summary = {**self.run.programs.counts(), "stopped_by": self._stopped_by(),
-                   "evaluator_utilisation": self.utilisation(),
-                   "wall_seconds": round(time.monotonic() - started, 2),
-                   "search_seconds": round(time.monotonic() - searching, 2),
-                   "tokens": self.budget.spent.tokens, "usd": round(self.budget.spent.usd, 6)}
-        self.events.emit("search_end", **summary)
+            summary = self._summary()
+            self.events.emit("search_end", **summary)
         if self.reporter:
             self.reporter.finish()
         return summary
+
+    async def _run(self) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            await self._start_members(stack)
+            self.events.emit("search_start", budget=self.settings.search.budget,
+                             resumed_from=self.next_id - 1, workers=self.workers,
+                             members=self.ensemble.snapshot(),
+                             fresh_evaluations=self.budget.spent.fresh_evaluations)
+            if self.reporter:
+                self.reporter.start(self.settings.search.budget,
+                                    self.budget.spent.fresh_evaluations, self.live_state)
+            async with anyio.create_task_group() as setup:  # both take seconds
+                setup.start_soon(anyio.to_thread.run_sync, shared_zygote().start)
+                setup.start_soon(self._prepare_reference)
+            self.searching = time.monotonic()  # set-up (servers, ReLU reference) excluded
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._publish_live)
+                async with anyio.create_task_group() as workers:
+                    for _ in range(self.workers):
+                        workers.start_soon(self._worker)
+                tg.cancel_scope.cancel()  # stop the publisher
+
+    def _summary(self) -> dict:
+        now = time.monotonic()
+        mean_eval = round(self.busy_seconds / self.evaluated, 3) if self.evaluated else None
+        return {**self.run.programs.counts(), "stopped_by": self._stopped_by(),
+                "evaluator_utilisation": self.utilisation(),
+                "mean_evaluation_seconds": mean_eval,
+                "wall_seconds": round(now - self.started, 2),
+                "search_seconds": round(now - self.searching, 2),
+                "tokens": self.budget.spent.tokens, "usd": round(self.budget.spent.usd, 6)}
 
     def _stopped_by(self) -> str:
         return "signal" if self.stop else (self.budget.exhausted or "budget")
@@ -227,8 +246,15 @@ class Search:
         if self.seeds:
             proposal = self.seeds.pop(0)
         else:
-            member = self.members[self.ensemble.choose(rng)]
-            proposal = await member.propose(program_id, rng, self.view)
+            name = self.ensemble.choose(rng)
+            try:
+                proposal = await self.members[name].propose(program_id, rng, self.view)
+            except Exception as exc:  # noqa: BLE001 - one proposer's bug must not end the run
+                self.events.emit("proposer_error", member=name, error=repr(exc)[:300])
+                model = name if name not in ("symbolic", "random") else None
+                proposal = Proposal("", "llm" if model else name, model=model,
+                                    category="proposer_error",
+                                    reason=f"{type(exc).__name__}: {exc}"[:300])
             if proposal is None:
                 return None
         return await self._process(program_id, proposal)
@@ -321,6 +347,7 @@ class Search:
                 finally:
                     self.last_eval = time.monotonic()
                     self.busy_seconds += self.last_eval - begun
+                    self.evaluated += 1
             self.run.cache.put_evaluation(lab_hash, ir_hash, evaluation.to_dict())
             return evaluation, False
         finally:
@@ -361,6 +388,13 @@ class Search:
             "evaluator_utilisation": self.utilisation(),
             "best": best[0].fitness if best else None,
         }
+
+
+def _single(group: BaseExceptionGroup) -> BaseException:
+    """The one real error inside nested task-group wrappers, or the group itself."""
+    while isinstance(group, BaseExceptionGroup) and len(group.exceptions) == 1:
+        group = group.exceptions[0]
+    return group
 
 
 def _event_fields(p: Program) -> dict:

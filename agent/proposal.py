@@ -23,12 +23,7 @@ class Proposal:
     def failed(self) -> bool:
         return self.category is not None
 
-    @property
-    def member(self) -> str:
-        """The ensemble member that made it: the model's name, or the proposer's."""
-        return self.model or self.proposer
-
 
 def member_of(program) -> str:
-    """The ensemble member behind a stored Program (same rule as Proposal.member)."""
+    """The ensemble member behind a stored Program: the model's name, or the proposer's."""
     return program.model or program.proposer

@@ -60,7 +60,9 @@ class LLMMember:
         self.prompts = prompts
         self.admission = admission
         self.requests = requests  # shared by all models
-        self.own_requests = anyio.CapacityLimiter(settings.max_in_flight)
+        # llama-cpp-python's server answers one request at a time; more would only queue
+        # there, eating into each request's timeout.
+        self.own_requests = anyio.CapacityLimiter(1 if settings.local else settings.max_in_flight)
         self.budget = budget
         self.in_flight = 0
 
@@ -71,7 +73,10 @@ class LLMMember:
         inspirations = [self._parent(p, view)
                         for p in view.database.inspirations(rng, self.prompts.inspirations,
                                                             exclude)]
-        rejections = view.recent_rejections(self.prompts.recent_rejections)
+        # A failed request says nothing about the function; everything else is feedback.
+        rejections = [p for p in view.recent_rejections(3 * self.prompts.recent_rejections)
+                      if p.category not in ("llm_error", "proposer_error")]
+        rejections = rejections[: self.prompts.recent_rejections]
         context = render_context(parents, inspirations, rejections, target, self.admission,
                                  view.database.ranked())
         messages = [{"role": "system", "content": self.templates.render("system", context)},

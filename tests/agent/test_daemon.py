@@ -17,12 +17,12 @@ from llm_config import config_text
 def test_daemon_is_live_stops_on_sigterm_and_resumes(cli, tmp_path):
     run_dir = tmp_path / "run"
     env = dict(os.environ, ACTMINE_CACHE_DIR=str(tmp_path / "user-cache"))
-    with StubServer(latency=0.3) as stub:
+    # One request at a time at 1.5 s each: slow enough to catch it running.
+    with StubServer(latency=1.5) as stub:
         config = tmp_path / "daemon.toml"
         config.write_text(config_text(
-            {"budget": 14, "seeds": False, "requests_in_flight": 2, "evaluations_in_flight": 1},
-            [{"name": "stub", "base_url": stub.base_url, "timeout": 5.0}],
-            ensemble={"symbolic": 0.5}))
+            {"budget": 14, "seeds": False, "requests_in_flight": 1, "evaluations_in_flight": 1},
+            [{"name": "stub", "base_url": stub.base_url, "timeout": 10.0}]))
         daemon = subprocess.Popen([ACTMINE, "daemon", "--run-dir", str(run_dir), "--config",
                                    str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, env=env)

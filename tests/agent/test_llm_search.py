@@ -95,7 +95,8 @@ def test_bench_pipeline_prints_both_runs_side_by_side(cli, tmp_path):
     config = tmp_path / "lab.toml"
     config.write_text(config_text({}, []))
     result = cli("bench", "pipeline", "--latency", "0.3", "--budget", "3", "--requests", "6",
-                 "--evaluators", "1", "--config", config, timeout=600)
+                 "--evaluators", "1", "--config", config, timeout=600,
+                 extra_env={"COLUMNS": "200"})
     assert result.returncode == 0, result.stderr
     assert "6 at once" in result.stdout and "one at a time" in result.stdout
     assert "evaluators busy" in result.stdout
