@@ -126,6 +126,8 @@ class ModelSettings(_Strict):
     local: bool = Field(False, description="start the bundled llama.cpp server for this model")
     temperature: float = Field(0.8, ge=0, le=2)
     max_tokens: int = Field(1024, ge=16, le=200_000)
+    reasoning: bool = Field(False, description="OpenAI-style reasoning model: send "
+                            "max_completion_tokens and no temperature")
     timeout: float = Field(120.0, gt=0, description="seconds for one request")
     weight: float = Field(1.0, ge=0)
     input_usd_per_mtok: float = Field(0.0, ge=0, description="price per million prompt tokens")
@@ -135,6 +137,8 @@ class ModelSettings(_Strict):
     backoff_initial: float = Field(1.0, gt=0)
     backoff_max: float = Field(60.0, gt=0)
     extra: dict = Field({}, description="merged into every request body (e.g. top_p)")
+    headers: dict[str, str] = Field({}, description="extra HTTP headers (e.g. OpenRouter's "
+                                    "HTTP-Referer); never the key: use api_key_env")
 
     @field_validator("api_key_env")
     @classmethod

@@ -129,7 +129,7 @@ class ChatClient:
         self.base_url = (base_url or settings.base_url).rstrip("/")
         self.on_fault = on_fault  # callback(model_name, kind, detail, wait_seconds)
         key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        headers = {**settings.headers, **({"Authorization": f"Bearer {key}"} if key else {})}
         limits = httpx.Limits(max_connections=settings.max_in_flight,
                               max_keepalive_connections=settings.max_in_flight)
         self._http = httpx.AsyncClient(headers=headers, limits=limits,
@@ -164,8 +164,12 @@ class ChatClient:
     # ------------------------------------------------------------ completion
     async def complete(self, messages: list[dict]) -> ChatResult:
         s = self.settings
-        body = {"model": s.model_id, "messages": messages, "temperature": s.temperature,
-                "max_tokens": s.max_tokens, **s.extra}
+        body = {"model": s.model_id, "messages": messages}
+        if s.reasoning:  # o-series and gpt-5 refuse max_tokens and any temperature but 1
+            body["max_completion_tokens"] = s.max_tokens
+        else:
+            body.update(max_tokens=s.max_tokens, temperature=s.temperature)
+        body.update(s.extra)
         faults: list[str] = []
         started = time.monotonic()
         retrying = AsyncRetrying(

@@ -49,6 +49,7 @@ class StubServer:
         self.injected: Counter = Counter()
         self.requests = 0
         self.arrivals: list[float] = []
+        self.bodies: list[dict] = []  # every request body, with its headers under "_headers"
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -87,7 +88,7 @@ class StubServer:
                 length = int(self.headers.get("content-length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 if self._authorised():
-                    stub._serve(self, body)
+                    stub._serve(self, {**body, "_headers": dict(self.headers)})
 
             def _json(self, status: int, payload, headers: dict | None = None) -> None:
                 self._raw(status, json.dumps(payload).encode(), headers)
@@ -127,6 +128,7 @@ class StubServer:
             index = self.requests
             self.requests += 1
             self.arrivals.append(time.monotonic())
+            self.bodies.append(body)
             fault = self.plan.pop(0) if self.plan else "ok"
             if fault != "ok":
                 self.injected[fault] += 1

@@ -117,3 +117,16 @@ def test_retry_after_parses_seconds_and_dates():
     assert parse_retry_after("2") == 2.0 and parse_retry_after("0.5") == 0.5
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def test_request_body_carries_model_options_as_data():
+    with StubServer() as stub:
+        complete(model(stub.base_url, model="o4-mini", reasoning=True, max_tokens=2000,
+                       extra={"reasoning_effort": "low"}, headers={"HTTP-Referer": "actmine"}))
+        complete(model(stub.base_url, temperature=0.3, max_tokens=100))
+        reasoning, plain = stub.bodies
+    assert reasoning["model"] == "o4-mini" and reasoning["max_completion_tokens"] == 2000
+    assert "temperature" not in reasoning and "max_tokens" not in reasoning
+    assert reasoning["reasoning_effort"] == "low"
+    assert reasoning["_headers"]["HTTP-Referer"] == "actmine"
+    assert plain["temperature"] == 0.3 and plain["max_tokens"] == 100
