@@ -20,14 +20,9 @@ import copy
 import random
 import signal
 import time
-from dataclasses import replace
 
 import anyio
 import anyio.to_thread
-from actmine.evaluators.executor import LocalExecutor
-from actmine.evaluators.lab import Evaluation
-from actmine.sandbox.admission import Admission, admit
-from actmine.sandbox.static_check import source_fingerprint
 from actmine.sandbox.supervisor import shared_zygote
 from actmine.store.programs import Program
 from actmine.store.run_dir import RunDir
@@ -43,11 +38,10 @@ from .llm.prompts import load_templates
 from .llm.proposer import LLMMember
 from .members import EmbeddedMember, Member, SearchView
 from .parents import open_database
+from .pipeline import DEFERRED, Pipeline
 from .proposal import Proposal, member_of
 from .proposers.symbolic import RandomProposer, SymbolicProposer, seed_proposals
 from .runstats import RunTotals
-
-DEFERRED = "deferred"
 
 
 class Search:
@@ -55,8 +49,6 @@ class Search:
         self.run = run
         self.settings = settings
         self.reporter = reporter
-        self.admission_config = settings.admission.to_config()
-        self.lab_config = settings.lab.to_config()
         # Templates are checked now: a bad placeholder stops the run before any request.
         self.templates = load_templates(settings.prompts.dir) if settings.models else None
         programs = run.programs.all()
@@ -69,20 +61,15 @@ class Search:
         self.deferred = [p for p in programs if p.status == DEFERRED]
         self.next_id = run.programs.next_id()
         self.seeds = seed_proposals() if settings.search.seeds and not programs else []
-        slots = settings.search.evaluation_slots()
-        self.executor = LocalExecutor(slots)
-        self.evaluations = anyio.CapacityLimiter(slots)
-        self.admissions = anyio.CapacityLimiter(settings.search.admissions_in_flight)
+        self.lab_config = settings.lab.to_config()
+        self.pipeline = Pipeline(run, settings.admission.to_config(), self.lab_config,
+                                 self.budget, settings.search.evaluation_slots(),
+                                 settings.search.admissions_in_flight)
         self.requests = anyio.CapacityLimiter(settings.search.requests_in_flight)
         self.workers = settings.search.pipeline_slots(bool(settings.models))
         self.events = EventLog(run.events_path)
         self.members: dict[str, Member] = {}
-        self.in_flight: dict[str, anyio.Event] = {}  # IR hash -> its evaluation finished
         self.stop = False
-        self.busy_seconds = 0.0  # evaluator occupancy, for utilisation
-        self.evaluated = 0
-        self.first_eval: float | None = None
-        self.last_eval: float | None = None
         self._families: dict[str, dict] = {}
         self.view = SearchView(self.database, self._recent_rejections, self._family_ratios)
 
@@ -121,7 +108,7 @@ class Search:
                                     self.budget.spent.fresh_evaluations, self.live_state)
             async with anyio.create_task_group() as setup:  # both take seconds
                 setup.start_soon(anyio.to_thread.run_sync, shared_zygote().start)
-                setup.start_soon(self._prepare_reference)
+                setup.start_soon(self.pipeline.prepare, self.reporter)
             self.searching = time.monotonic()  # set-up (servers, ReLU reference) excluded
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._publish_live)
@@ -132,10 +119,9 @@ class Search:
 
     def _summary(self) -> dict:
         now = time.monotonic()
-        mean_eval = round(self.busy_seconds / self.evaluated, 3) if self.evaluated else None
         return {**self.run.programs.counts(), "stopped_by": self._stopped_by(),
-                "evaluator_utilisation": self.utilisation(),
-                "mean_evaluation_seconds": mean_eval,
+                "evaluator_utilisation": self.pipeline.utilisation(),
+                "mean_evaluation_seconds": self.pipeline.mean_evaluation_seconds(),
                 "wall_seconds": round(now - self.started, 2),
                 "search_seconds": round(now - self.searching, 2),
                 "tokens": self.budget.spent.tokens, "usd": round(self.budget.spent.usd, 6)}
@@ -169,17 +155,6 @@ class Search:
             self.members[model.name] = LLMMember(model, client, self.templates,
                                                  self.settings.prompts, self.settings.admission,
                                                  self.requests, self.budget)
-
-    async def _prepare_reference(self) -> None:
-        lab_hash = self.lab_config.hash
-        cached = self.run.cache.get_reference(lab_hash)
-        if cached is None:
-            if self.reporter:
-                self.reporter.note("computing ReLU's reference losses for this lab (once)")
-            refs = await self.executor.prepare(self.lab_config)
-            self.run.cache.put_reference(lab_hash, refs)
-        else:
-            await self.executor.prepare(self.lab_config, cached)
 
     async def _watch_signals(self, scope: anyio.CancelScope) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -257,7 +232,7 @@ class Search:
                                     reason=f"{type(exc).__name__}: {exc}"[:300])
             if proposal is None:
                 return None
-        return await self._process(program_id, proposal)
+        return await self.pipeline.process(program_id, proposal)
 
     def _commit(self, program: Program, replaces: bool = False) -> None:
         self.run.programs.add(program)  # committed before it counts anywhere
@@ -274,86 +249,18 @@ class Search:
             self.reporter.program(program, self.budget.spent.fresh_evaluations, self.database)
 
     # ------------------------------------------------------------- one child
-    async def _process(self, program_id: int, proposal: Proposal) -> Program:
-        base = dict(id=program_id, proposer=proposal.proposer, source=proposal.source,
-                    parents=proposal.parents, model=proposal.model, template=proposal.template,
-                    meta=proposal.meta, created=time.time())
-        if proposal.failed:
-            return Program(admitted=False, category=proposal.category, reason=proposal.reason,
-                           source_hash=source_fingerprint(proposal.source), **base)
-        admission, adm_cached = await self._admit(proposal.source)
-        base["source_hash"] = admission.source_hash
-        if not admission.admitted:
-            return Program(admitted=False, category=admission.category, reason=admission.reason,
-                           cached=adm_cached, **base)
-        return await self._evaluated(Program(admitted=True, ir_hash=admission.ir_hash,
-                                             flops=admission.flops, **base), admission)
-
-    async def _evaluated(self, program: Program, admission: Admission) -> Program:
-        try:
-            evaluation, cached = await self._evaluate(admission)
-        except Exception as exc:  # noqa: BLE001 - a crashed worker must not stop the search
-            return replace(program, status="error", reason=f"evaluation failed: {exc}"[:300])
-        if evaluation is None:  # the budget was spent while this one was being admitted
-            return replace(program, status=DEFERRED,
-                           reason="budget spent before its evaluation; evaluated first when "
-                                  "the run resumes with a larger budget")
-        return replace(program, fitness=evaluation.fitness, stage=evaluation.stage,
-                       status=evaluation.status, reason=evaluation.reason or "evaluated",
-                       cached=cached)
-
     async def _finish_deferred(self, program: Program) -> None:
         """An admitted child left unevaluated by an earlier invocation's budget."""
         self.budget.pending += 1
         try:
-            admission, _ = await self._admit(program.source)
+            admission, _ = await self.pipeline.admit(program.source)
             if admission.admitted:
-                program = await self._evaluated(program, admission)
+                program = await self.pipeline.evaluated_child(program, admission)
         finally:
             self.budget.pending -= 1
         if program.status != DEFERRED:
             self._commit(program, replaces=True)
         await self._notify()
-
-    async def _admit(self, source: str) -> tuple[Admission, bool]:
-        key = self.admission_config.key
-        source_hash = source_fingerprint(source)
-        if source_hash:
-            hit = self.run.cache.get_admission(key, source_hash)
-            if hit is not None:
-                return Admission.from_dict(hit), True
-        admission = await anyio.to_thread.run_sync(
-            admit, source, self.admission_config, limiter=self.admissions)
-        self.run.cache.put_admission(key, admission.source_hash, admission.to_dict())
-        return admission, False
-
-    async def _evaluate(self, admission: Admission) -> tuple[Evaluation | None, bool]:
-        lab_hash, ir_hash = self.lab_config.hash, admission.ir_hash
-        while ir_hash in self.in_flight:  # same function being evaluated right now
-            await self.in_flight[ir_hash].wait()
-        hit = self.run.cache.get_evaluation(lab_hash, ir_hash)
-        if hit is not None:
-            return Evaluation.from_dict(hit), True
-        if not self.budget.may_evaluate():
-            return None, False
-        self.budget.evaluations_reserved += 1
-        done = self.in_flight[ir_hash] = anyio.Event()
-        try:
-            async with self.evaluations:
-                begun = time.monotonic()
-                self.first_eval = self.first_eval or begun
-                try:
-                    evaluation = await self.executor.evaluate(admission.ir, self.lab_config)
-                finally:
-                    self.last_eval = time.monotonic()
-                    self.busy_seconds += self.last_eval - begun
-                    self.evaluated += 1
-            self.run.cache.put_evaluation(lab_hash, ir_hash, evaluation.to_dict())
-            return evaluation, False
-        finally:
-            self.budget.evaluations_reserved -= 1
-            del self.in_flight[ir_hash]
-            done.set()
 
     # ------------------------------------------------------------- reading
     def _recent_rejections(self, limit: int) -> list[Program]:
@@ -367,25 +274,14 @@ class Search:
             self._families[program.ir_hash] = hit.get("family_log_ratios") or {}
         return self._families[program.ir_hash]
 
-    def utilisation(self) -> float | None:
-        """Share of evaluation-slot time spent evaluating, from the first evaluation's start
-        to the last one's end."""
-        if self.first_eval is None or self.last_eval is None or self.last_eval <= self.first_eval:
-            return None
-        span = (self.last_eval - self.first_eval) * self.evaluations.total_tokens
-        return round(min(1.0, self.busy_seconds / span), 4)
-
     def live_state(self, final: bool = False) -> dict:
         requests = sum(getattr(m, "in_flight", 0) for m in self.members.values())
         best = self.database.ranked()
         return {
             "running": not final, "stopping": self.stop, "workers": self.workers,
-            "in_flight": {"requests": requests,
-                          "admissions": self.admissions.borrowed_tokens,
-                          "evaluations": self.evaluations.borrowed_tokens,
-                          "evaluation_slots": self.evaluations.total_tokens},
+            "in_flight": {"requests": requests, **self.pipeline.in_flight_counts()},
             "budget": self.budget.snapshot(), "ensemble": self.ensemble.snapshot(),
-            "evaluator_utilisation": self.utilisation(),
+            "evaluator_utilisation": self.pipeline.utilisation(),
             "best": best[0].fitness if best else None,
         }
 

@@ -44,6 +44,11 @@ def test_search_survives_every_fault_spends_its_budget_and_counts_them(cli, tmp_
     assert stub_totals["usd"] > 0 and stub_totals["input_tokens"] > 0
     assert status["spend"]["usd"] == stub_totals["usd"]
     assert status["leaderboard"][0]["model"] == "stub"
+    human = cli("status", "--run-dir", tmp_path / "run", extra_env={"COLUMNS": "200"})
+    assert human.returncode == 0, human.stderr
+    for text in ("not running", "Leaderboard", "throughput:", "Proposers", "model faults",
+                 "stub: ", "Rejections", "llm_error"):
+        assert text in human.stdout, text
 
 
 def test_start_up_errors_are_one_line_before_any_work(cli, tmp_path, monkeypatch):
@@ -100,3 +105,27 @@ def test_bench_pipeline_prints_both_runs_side_by_side(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "6 at once" in result.stdout and "one at a time" in result.stdout
     assert "evaluators busy" in result.stdout
+
+
+def test_children_admitted_after_the_budget_are_kept_and_evaluated_on_resume(cli, tmp_path):
+    import sqlite3
+
+    def deferred(run_dir) -> set[int]:
+        with sqlite3.connect(run_dir / "programs.db") as db:
+            return {i for (i,) in db.execute("SELECT id FROM programs WHERE status = 'deferred'")}
+
+    run_dir = tmp_path / "run"
+    with StubServer(latency=0.5) as stub:
+        config = tmp_path / "c.toml"
+        config.write_text(config_text(
+            {"budget": 2, "seeds": False, "requests_in_flight": 8, "evaluations_in_flight": 1},
+            [stub_model(stub.base_url, timeout=10.0)]))
+        assert cli("search", "--run-dir", run_dir, "--config", config).returncode == 0
+        kept = deferred(run_dir)
+        assert kept  # 8 answers were in flight when 2 evaluations were done: none thrown away
+        more = cli("search", "--run-dir", run_dir, "--config", config, "--budget",
+                   2 + len(kept))
+        assert more.returncode == 0, more.stderr
+    status = json.loads(cli("status", "--run-dir", run_dir, "--json").stdout)
+    assert status["counts"]["fresh_evaluations"] == 2 + len(kept)
+    assert not kept & deferred(run_dir)  # every kept child was evaluated first
