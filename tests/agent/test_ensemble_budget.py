@@ -111,9 +111,12 @@ def test_evaluation_budget_waits_for_work_in_flight_then_ends():
 
 
 def test_near_the_end_only_likely_admissions_are_started():
-    # 1 of 20 proposals was evaluated so far: one remaining evaluation needs ~11 proposals.
+    # 1 of 20 proposals was evaluated so far: one remaining evaluation needs ~8 proposals.
     budget = Budget(SearchSettings(budget=2), Spent(proposals=20, fresh_evaluations=1))
-    budget.pending = 11
+    budget.pending = 8
     assert budget.verdict() == "wait"
-    budget.pending = 5
+    budget.pending = 7
     assert budget.verdict() == "go"
+    fresh = Budget(SearchSettings(budget=4), Spent())  # a new run: at most its budget at once
+    fresh.pending = 4
+    assert fresh.verdict() == "wait"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from actmine.agent.llm.local_server import free_port
-from actmine.agent.llm.stub_server import StubServer
+from actmine.agent.llm.stub_server import StubServer, random_activation
 from llm_config import config_text
 
 FAULTS = ["rate_limited", "server_error", "hang", "drop", "invalid_json", "empty_choices",
@@ -114,15 +114,18 @@ def test_children_admitted_after_the_budget_are_kept_and_evaluated_on_resume(cli
         with sqlite3.connect(run_dir / "programs.db") as db:
             return {i for (i,) in db.execute("SELECT id FROM programs WHERE status = 'deferred'")}
 
+    def answer(i: int) -> str:  # eight duds first: the run widens, then everything lands
+        return "no idea" if i < 8 else f"```python\n{random_activation(i)}```"
+
     run_dir = tmp_path / "run"
-    with StubServer(latency=0.5) as stub:
+    with StubServer(latency=0.5, answer=answer) as stub:
         config = tmp_path / "c.toml"
         config.write_text(config_text(
             {"budget": 2, "seeds": False, "requests_in_flight": 8, "evaluations_in_flight": 1},
             [stub_model(stub.base_url, timeout=10.0)]))
         assert cli("search", "--run-dir", run_dir, "--config", config).returncode == 0
         kept = deferred(run_dir)
-        assert kept  # 8 answers were in flight when 2 evaluations were done: none thrown away
+        assert kept  # answers in flight when the budget was spent: none thrown away
         more = cli("search", "--run-dir", run_dir, "--config", config, "--budget",
                    2 + len(kept))
         assert more.returncode == 0, more.stderr
