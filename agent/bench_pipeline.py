@@ -36,7 +36,7 @@ def pipeline_settings(base: dict, base_url: str, requests: int, evaluators: int,
     from .config import Settings
 
     data = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
-    data["search"] = {**data.get("search", {}), "budget": budget, "seeds": False,
+    data["search"] = {**data.get("search", {}), "budget": budget, "seed_functions": False,
                       "requests_in_flight": requests, "evaluations_in_flight": evaluators,
                       "proposals_in_flight": 0}
     data["models"] = [{"name": "simulated", "base_url": base_url, "max_tokens": 256,

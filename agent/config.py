@@ -44,8 +44,8 @@ class SearchSettings(_Strict):
     budget_usd: float = Field(0.0, ge=0, description="LLM spend in US dollars; 0: none")
     budget_seconds: float = Field(0.0, ge=0, description="wall time of one invocation; 0: none")
     seed: int = 0
-    seeds: bool = Field(True, description="start a new run by evaluating the built-in seed "
-                        "functions (ReLU, GELU, SiLU, ...)")
+    seed_functions: bool = Field(True, description="start a new run by evaluating the "
+                                 "built-in seed functions (ReLU, GELU, SiLU, ...)")
     proposer: Literal["symbolic", "random"] = "symbolic"
     proposals_in_flight: int = Field(0, ge=0, le=4096, description="0: enough to keep "
                                      "the evaluators busy")

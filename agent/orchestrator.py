@@ -60,7 +60,7 @@ class Search:
             self.ensemble.record(program)
         self.deferred = [p for p in programs if p.status == DEFERRED]
         self.next_id = run.programs.next_id()
-        self.seeds = seed_proposals() if settings.search.seeds and not programs else []
+        self.seeds = seed_proposals() if settings.search.seed_functions and not programs else []
         self.lab_config = settings.lab.to_config()
         self.pipeline = Pipeline(run, settings.admission.to_config(), self.lab_config,
                                  self.budget, settings.search.evaluation_slots(),

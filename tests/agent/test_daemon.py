@@ -21,7 +21,7 @@ def test_daemon_is_live_stops_on_sigterm_and_resumes(cli, tmp_path):
     with StubServer(latency=1.5) as stub:
         config = tmp_path / "daemon.toml"
         config.write_text(config_text(
-            {"budget": 14, "seeds": False, "requests_in_flight": 1, "evaluations_in_flight": 1},
+            {"budget": 14, "seed_functions": False, "requests_in_flight": 1, "evaluations_in_flight": 1},
             [{"name": "stub", "base_url": stub.base_url, "timeout": 10.0}]))
         daemon = subprocess.Popen([ACTMINE, "daemon", "--run-dir", str(run_dir), "--config",
                                    str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

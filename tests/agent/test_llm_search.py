@@ -24,7 +24,7 @@ def test_search_survives_every_fault_spends_its_budget_and_counts_them(cli, tmp_
     with StubServer(faults=FAULTS, retry_after=0.1, hang_seconds=4) as stub:
         config = tmp_path / "faulty.toml"
         config.write_text(config_text(
-            {"budget": 4, "seeds": False, "requests_in_flight": 3, "evaluations_in_flight": 2},
+            {"budget": 4, "seed_functions": False, "requests_in_flight": 3, "evaluations_in_flight": 2},
             [stub_model(stub.base_url)]))
         result = cli("search", "--run-dir", tmp_path / "run", "--config", config, timeout=600)
         injected = dict(stub.injected)
@@ -82,7 +82,7 @@ def test_mixed_ensemble_records_who_made_each_proposal(cli, tmp_path):
     with StubServer(latency=0.1) as stub:
         config = tmp_path / "mixed.toml"
         config.write_text(config_text(
-            {"budget": 6, "seeds": False, "requests_in_flight": 2, "evaluations_in_flight": 2},
+            {"budget": 6, "seed_functions": False, "requests_in_flight": 2, "evaluations_in_flight": 2},
             [stub_model(stub.base_url)], ensemble={"symbolic": 1.0, "bandit": True}))
         result = cli("search", "--run-dir", tmp_path / "run", "--config", config, timeout=600)
     assert result.returncode == 0, result.stderr
@@ -121,7 +121,7 @@ def test_children_admitted_after_the_budget_are_kept_and_evaluated_on_resume(cli
     with StubServer(latency=0.5, answer=answer) as stub:
         config = tmp_path / "c.toml"
         config.write_text(config_text(
-            {"budget": 2, "seeds": False, "requests_in_flight": 8, "evaluations_in_flight": 1},
+            {"budget": 2, "seed_functions": False, "requests_in_flight": 8, "evaluations_in_flight": 1},
             [stub_model(stub.base_url, timeout=10.0)]))
         assert cli("search", "--run-dir", run_dir, "--config", config).returncode == 0
         kept = deferred(run_dir)

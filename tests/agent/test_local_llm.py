@@ -74,7 +74,7 @@ def test_client_talks_to_the_real_llama_cpp_server(served):
 def test_short_search_with_the_local_model_stores_every_outcome(cli, tmp_path):
     config = tmp_path / "local.toml"
     config.write_text(config_text(
-        {"budget": 1, "seeds": False, "max_proposals": 3, "evaluations_in_flight": 1},
+        {"budget": 1, "seed_functions": False, "max_proposals": 3, "evaluations_in_flight": 1},
         [{"name": "smollm2", "local": True, "max_tokens": 96, "temperature": 0.7,
           "timeout": 300}]))
     run_dir = tmp_path / "run"
