@@ -97,7 +97,7 @@ def pipeline(latency: float = typer.Option(5.0, help="seconds the simulated mode
                       f"{100 * util:.0f}%" if util is not None else "-")
     out.print(table)
     (_, _, fast), (_, _, slow) = rows
-    per_eval = fast["mean_evaluation_seconds"] or 0.0
+    per_eval = min(fast["mean_evaluation_seconds"] or 0.0, slow["mean_evaluation_seconds"] or 0.0)
     if per_eval * 2 > latency:
         err.print(f"[yellow]note: an evaluation took {per_eval:.1f}s here, close to the model's "
                   f"{latency:g}s, so even one request at a time keeps up; raise --latency (or "

@@ -71,10 +71,11 @@ class Budget:
         return "done"
 
     def admit_rate(self) -> float:
-        """Share of proposals that became fresh evaluations so far. The prior is optimistic
+        """Share of finished proposals that became fresh evaluations. The prior is optimistic
         (two proposals, both evaluated), so a new run starts no more proposals than its
         budget can evaluate, and opens up as rejections show how many it needs."""
-        return max(0.05, (self.spent.fresh_evaluations + 2) / (self.spent.proposals + 2))
+        finished = max(0, self.spent.proposals - self.pending)  # in flight: not yet known
+        return max(0.05, (self.spent.fresh_evaluations + 2) / (finished + 2))
 
     def may_evaluate(self) -> bool:
         return (self.spent.fresh_evaluations + self.evaluations_reserved) < self.settings.budget

@@ -110,13 +110,23 @@ def test_evaluation_budget_waits_for_work_in_flight_then_ends():
     assert budget.verdict() == "done" and budget.exhausted == "evaluations (2)"
 
 
+def in_flight(budget: Budget, pending: int) -> Budget:
+    budget.pending = pending
+    budget.spent.proposals += pending  # a proposal counts from its start
+    return budget
+
+
 def test_near_the_end_only_likely_admissions_are_started():
-    # 1 of 20 proposals was evaluated so far: one remaining evaluation needs ~8 proposals.
-    budget = Budget(SearchSettings(budget=2), Spent(proposals=20, fresh_evaluations=1))
-    budget.pending = 8
-    assert budget.verdict() == "wait"
-    budget.pending = 7
-    assert budget.verdict() == "go"
-    fresh = Budget(SearchSettings(budget=4), Spent())  # a new run: at most its budget at once
-    fresh.pending = 4
-    assert fresh.verdict() == "wait"
+    # 1 of 20 finished proposals was evaluated: one remaining evaluation needs ~8 proposals.
+    def budget():
+        return Budget(SearchSettings(budget=2), Spent(proposals=20, fresh_evaluations=1))
+
+    assert in_flight(budget(), 8).verdict() == "wait"
+    assert in_flight(budget(), 7).verdict() == "go"
+
+
+def test_a_new_run_starts_no_more_proposals_than_its_budget_until_rejections_show():
+    assert in_flight(Budget(SearchSettings(budget=16), Spent()), 15).verdict() == "go"
+    assert in_flight(Budget(SearchSettings(budget=16), Spent()), 16).verdict() == "wait"
+    # four finished rejections widen it
+    assert in_flight(Budget(SearchSettings(budget=16), Spent(proposals=4)), 16).verdict() == "go"
