@@ -132,3 +132,15 @@ def test_children_admitted_after_the_budget_are_kept_and_evaluated_on_resume(cli
     status = json.loads(cli("status", "--run-dir", run_dir, "--json").stdout)
     assert status["counts"]["fresh_evaluations"] == 2 + len(kept)
     assert not kept & deferred(run_dir)  # every kept child was evaluated first
+
+
+def test_llm_check_asks_every_model_once(cli, tmp_path):
+    with StubServer(api_key="k") as stub:
+        config = tmp_path / "c.toml"
+        config.write_text(config_text({}, [stub_model(stub.base_url,
+                                                      api_key_env="ACTMINE_TEST_KEY")]))
+        result = cli("llm", "check", "--config", config,
+                     extra_env={"COLUMNS": "200", "ACTMINE_TEST_KEY": "k"})
+        assert stub.requests == 1
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("stub: ok in ") and "tokens" in result.stdout
