@@ -21,6 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -87,6 +88,18 @@ def live_line(state: dict) -> str:
             f"evaluating{util_text}; {spend_text(b['usd'], b['tokens'])}")
 
 
+class _ProgressWithStatus(Progress):
+    """The progress bar, and under it one line of what is in flight (rich's documented way
+    to add renderables: override get_renderables)."""
+
+    status = ""
+
+    def get_renderables(self):
+        yield self.make_tasks_table(self.tasks)
+        if self.status:
+            yield Text(self.status, style="dim", overflow="ellipsis", no_wrap=True)
+
+
 class Reporter:
     """Live progress of a search: fresh evaluations against the budget, what is in flight,
     spend. A progress bar on a terminal; plain lines otherwise (one per finished proposal,
@@ -111,13 +124,12 @@ class Reporter:
         if done:
             self.note(f"resuming: {done} of {budget} evaluations already done")
         if self.interactive:
-            self.progress = Progress(
+            self.progress = _ProgressWithStatus(
                 TextColumn("[bold]searching"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
-                TimeRemainingColumn(), TextColumn("[dim]{task.fields[live]}"),
-                console=err, transient=False)
+                TimeRemainingColumn(), console=err, transient=False)
             self.task = self.progress.add_task("search", total=budget, completed=done,
-                                               best="-", live="")
+                                               best="-")
             self.progress.start()
 
     def note(self, text: str) -> None:
@@ -129,7 +141,8 @@ class Reporter:
             return
         line = live_line(self.state())
         if self.progress is not None:
-            self.progress.update(self.task, live=line)
+            self.progress.status = line
+            self.progress.refresh()
         elif time.monotonic() - self.last_summary >= self.summary_every:
             self.last_summary = time.monotonic()
             elapsed = time.monotonic() - self.started
