@@ -1,0 +1,216 @@
+"""Retrain one function on the lab to see *how* it fits (the paper's Figure 2).
+
+The lab keeps only losses. To draw each task's truth, training range, test range and the
+network's prediction, and the histogram of the function's pre-activations after training,
+the report retrains the best IR with the lab's own primitives (data, initialisation,
+forward pass, optimiser) on the lab's first seed, with ReLU trained alongside in the same
+batched model as the reference. Each model slice is exactly the lab's network for that
+(task, seed). Results are cached as JSON in ``DIR/report/`` by lab and IR hash, so
+re-rendering a run (for instance a live one) retrains only when the best function changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from actmine.evaluators.lab import LabConfig
+from actmine.evaluators.tasks import MAX_INPUTS, Task, get_tasks
+from actmine.evaluators.trainer import forward, init_params, make_optimizer, stack_data
+from actmine.sandbox.ir import ActivationIR
+
+from ..progress import Progress
+
+FIT_FORMAT = 1
+GRID_POINTS = 300
+HIST_BINS = 80
+SAMPLE_POINTS = 128  # training/test points drawn per task (1-input tasks only)
+
+
+@dataclass(frozen=True)
+class TaskFit:
+    name: str
+    family: str
+    formula: str
+    n_inputs: int
+    train_range: tuple[float, float]
+    test_bands: tuple[tuple[float, float], ...]
+    grid: tuple[float, ...]  # t, with every input equal to t (the box's diagonal)
+    truth: tuple[float, ...]  # standardised target on the grid
+    best: tuple[float, ...]  # the best function's network on the grid
+    relu: tuple[float, ...]  # ReLU's network on the grid
+    samples: dict  # {"x_train", "y_train", "x_test", "y_test"} for 1-input tasks, else {}
+    mse: dict  # {"best": {"train", "test"}, "relu": {"train", "test"}}
+
+
+@dataclass(frozen=True)
+class FitResult:
+    ir_hash: str
+    lab_hash: str
+    seed: int
+    steps: int
+    seconds: float
+    tasks: tuple[TaskFit, ...]
+    hist_edges: tuple[float, ...]  # pre-activations of every hidden layer, best function
+    hist_train: tuple[int, ...]
+    hist_test: tuple[int, ...]
+
+    def to_dict(self) -> dict:
+        return {"format": FIT_FORMAT, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FitResult:
+        data = {k: v for k, v in data.items() if k != "format"}
+        tasks = []
+        for t in data.pop("tasks"):
+            t["train_range"] = tuple(t["train_range"])
+            t["test_bands"] = tuple(tuple(b) for b in t["test_bands"])
+            for key in ("grid", "truth", "best", "relu"):
+                t[key] = tuple(t[key])
+            tasks.append(TaskFit(**t))
+        return cls(tasks=tuple(tasks), **{k: tuple(v) if isinstance(v, list) else v
+                                          for k, v in data.items()})
+
+
+def cached_fit(run_path: Path, ir: ActivationIR, ir_hash: str, lab: LabConfig,
+               progress: bool | None = None) -> tuple[FitResult, bool]:
+    """The fit from DIR/report/ if present, else retrain and store it there.
+    Returns the fit and whether it was retrained just now."""
+    path = Path(run_path) / "report" / f"fit-{lab.hash}-{ir_hash}.json"
+    try:
+        data = json.loads(path.read_text())
+        if data.get("format") == FIT_FORMAT:
+            return FitResult.from_dict(data), False
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # absent or stale: retrain
+    result = retrain(ir, ir_hash, lab, progress=progress)
+    try:
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result.to_dict(), separators=(",", ":")))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only run directory still gets its report, just without the cache
+    return result, True
+
+
+def retrain(ir: ActivationIR, ir_hash: str, lab: LabConfig,
+            progress: bool | None = None) -> FitResult:
+    """Train best and ReLU side by side on every lab task (first seed); capture everything."""
+    torch.set_num_threads(1)  # as the lab does: tiny matmuls lose to thread hand-offs
+    device = torch.device("cpu")
+    tasks = get_tasks(lab.tasks)
+    seed = lab.seeds[0]
+    spec = lab.train
+    n = len(tasks)
+    x_tr, y_tr, x_te, y_te, widths = stack_data(tasks, (seed,), spec, device)
+    twice = lambda t: torch.cat([t, t])  # noqa: E731 - slices [0, n): best, [n, 2n): ReLU
+    x_tr, y_tr, x_te, y_te, widths = map(twice, (x_tr, y_tr, x_te, y_te, widths))
+    # The lab's per-slice init seeds (trainer.train_batched, init_seed 0), for both halves.
+    model_seeds = twice(torch.tensor([7919 * t + seed for t in range(n)]))
+    params = init_params(widths, spec, model_seeds, device)
+    best_fn = ir.to_callable()
+
+    def act(h: torch.Tensor) -> torch.Tensor:
+        return torch.cat([best_fn(h[:n]), torch.relu(h[n:])])
+
+    opt = make_optimizer(params, spec)
+    every = max(1, spec.steps // 100)
+    with Progress("retraining the best function on the lab", total=spec.steps, unit="steps",
+                  interactive=progress) as bar:
+        for step in range(spec.steps):
+            opt.zero_grad(set_to_none=True)
+            loss = ((forward(params, x_tr, act) - y_tr) ** 2).mean(dim=(1, 2))
+            loss = torch.where(torch.isfinite(loss), loss, torch.zeros_like(loss)).sum()
+            loss.backward()
+            opt.step()
+            if (step + 1) % every == 0 or step + 1 == spec.steps:
+                bar.update(step + 1)
+        seconds = bar.elapsed
+
+    with torch.no_grad():
+        mse_tr = ((forward(params, x_tr, act) - y_tr) ** 2).mean(dim=(1, 2)).numpy()
+        mse_te = ((forward(params, x_te, act) - y_te) ** 2).mean(dim=(1, 2)).numpy()
+        grids = [_grid(task) for task in tasks]
+        x_grid = torch.zeros(2 * n, GRID_POINTS, MAX_INPUTS)
+        for i, (task, grid) in enumerate(zip(tasks, grids)):
+            x_grid[i, :, : task.n_inputs] = torch.from_numpy(grid[:, None])
+            x_grid[n + i] = x_grid[i]
+        pred = forward(params, x_grid, act)[..., 0].numpy()
+        pre_train, pre_test = _pre_activations(params, x_tr, x_te, act, n)
+
+    fits = []
+    for i, (task, grid) in enumerate(zip(tasks, grids)):
+        fits.append(_task_fit(task, seed, spec.n_train, spec.n_test, grid, pred[i], pred[n + i],
+                              {"best": {"train": mse_tr[i], "test": mse_te[i]},
+                               "relu": {"train": mse_tr[n + i], "test": mse_te[n + i]}}))
+    edges, h_train, h_test = _histogram(pre_train, pre_test)
+    return FitResult(ir_hash, lab.hash, seed, spec.steps, round(seconds, 3), tuple(fits),
+                     edges, h_train, h_test)
+
+
+def _grid(task: Task) -> np.ndarray:
+    lows = [task.train_range[0]] + [b[0] for b in task.test_bands]
+    highs = [task.train_range[1]] + [b[1] for b in task.test_bands]
+    return np.linspace(min(lows), max(highs), GRID_POINTS, dtype=np.float32)
+
+
+def _pre_activations(params, x_tr, x_te, act, n) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs of every hidden activation, best-function slices only, on train and test data."""
+    seen: list[torch.Tensor] = []
+
+    def recording(h: torch.Tensor) -> torch.Tensor:
+        seen.append(h[:n].reshape(-1))
+        return act(h)
+
+    forward(params, x_tr, recording)
+    train = torch.cat(seen).numpy()
+    seen.clear()
+    forward(params, x_te, recording)
+    test = torch.cat(seen).numpy()
+    return train, test
+
+
+def _histogram(train: np.ndarray, test: np.ndarray):
+    both = np.concatenate([train, test])
+    both = both[np.isfinite(both)]
+    if both.size == 0:
+        return (0.0, 1.0), (0,), (0,)
+    lo, hi = np.percentile(both, [0.5, 99.5])
+    if not hi > lo:
+        lo, hi = lo - 1.0, hi + 1.0
+    edges = np.linspace(lo, hi, HIST_BINS + 1)
+    h_train, _ = np.histogram(train, edges)  # the outer 1% is left out, not piled at the edges
+    h_test, _ = np.histogram(test, edges)
+    return (tuple(_round(edges)), tuple(int(v) for v in h_train),
+            tuple(int(v) for v in h_test))
+
+
+def _task_fit(task: Task, seed: int, n_train: int, n_test: int, grid: np.ndarray,
+              best: np.ndarray, relu: np.ndarray, mse: dict) -> TaskFit:
+    data = task.sample(n_train, n_test, seed)
+    # Task.sample standardises targets with the (noise-free) train targets' mean and std.
+    raw = task.fn(data.x_train.astype(np.float64))
+    offset, scale = float(np.mean(raw)), float(np.std(raw)) or 1.0
+    x_grid = np.repeat(grid[:, None].astype(np.float64), task.n_inputs, axis=1)
+    truth = (task.fn(x_grid) - offset) / scale
+    samples = {}
+    if task.n_inputs == 1:
+        k_tr, k_te = min(SAMPLE_POINTS, n_train), min(SAMPLE_POINTS, n_test)
+        samples = {"x_train": _round(data.x_train[:k_tr, 0]), "y_train": _round(data.y_train[:k_tr]),
+                   "x_test": _round(data.x_test[:k_te, 0]), "y_test": _round(data.y_test[:k_te])}
+    return TaskFit(task.name, task.family, task.formula, task.n_inputs,
+                   tuple(map(float, task.train_range)),
+                   tuple(tuple(map(float, b)) for b in task.test_bands),
+                   tuple(_round(grid)), tuple(_round(truth)), tuple(_round(best)),
+                   tuple(_round(relu)), samples,
+                   {k: {s: float(v) for s, v in d.items()} for k, d in mse.items()})
+
+
+def _round(values) -> list[float]:
+    """Five significant digits: plenty for a plot, a third of the JSON."""
+    return [float(f"{v:.5g}") if np.isfinite(v) else None for v in np.asarray(values, float)]
