@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from actmine.evaluators.lab import relu_ir
 from actmine.store.run_dir import actmine_version, open_run
 
 from ..progress import Progress, format_duration
@@ -46,7 +47,8 @@ def build_report(run_dir: Path | str, out: Path | str | None = None, *, top: int
     finally:
         run.close()
 
-    fit, fit_seconds, fit_note = None, 0.0, ""
+    fit = reference = None
+    fit_seconds, fit_note = 0.0, ""
     best_ir = data.irs.get(best.id) if best else None
     if best is None:
         fit_note = "No function has been evaluated yet."
@@ -54,11 +56,13 @@ def build_report(run_dir: Path | str, out: Path | str | None = None, *, top: int
         fit_note = "The best function's IR or the run's lab settings are not available."
     else:
         t0 = time.perf_counter()
-        fit, retrained = cached_fit(run_dir, best_ir, best.ir_hash, data.lab, progress=progress)
-        fit_seconds = time.perf_counter() - t0 if retrained else 0.0
+        fit, fresh = cached_fit(run_dir, best_ir, data.lab, f"the best function (#{best.id})",
+                                progress)
+        reference, fresh_ref = cached_fit(run_dir, relu_ir(), data.lab, "ReLU", progress)
+        fit_seconds = time.perf_counter() - t0 if fresh or fresh_ref else 0.0
 
     images: dict[str, str] = {}
-    figures = _figures(data, best, tree, fit)
+    figures = _figures(data, best, tree, fit, reference)
     with style.active(), Progress("rendering report", total=len(figures) + 1, unit="figures",
                                   interactive=progress) as bar:
         for name, make in figures:
@@ -66,7 +70,7 @@ def build_report(run_dir: Path | str, out: Path | str | None = None, *, top: int
             images[name] = style.data_uri(make())
             bar.advance()
         bar.update(status="page")
-        context = _context(data, tree, fit, fit_note, images, started)
+        context = _context(data, tree, fit, reference, fit_note, images, started)
         html = page.render(context)
         bar.advance()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -77,7 +81,8 @@ def build_report(run_dir: Path | str, out: Path | str | None = None, *, top: int
                         len(images), len(data.programs))
 
 
-def _figures(data: RunData, best, tree, fit: FitResult | None) -> list[tuple[str, object]]:
+def _figures(data: RunData, best, tree, fit: FitResult | None,
+             reference: FitResult | None) -> list[tuple[str, object]]:
     programs = list(data.programs)
     by_id = data.by_id
     figures = []
@@ -88,7 +93,7 @@ def _figures(data: RunData, best, tree, fit: FitResult | None) -> list[tuple[str
         figures.append(("functions", lambda: fig_functions.functions_figure(curves)))
     if fit is not None:
         best_fn = data.irs[best.id].to_callable()
-        figures.append(("fits", lambda: fig_fits.fits_figure(fit)))
+        figures.append(("fits", lambda: fig_fits.fits_figure(fit, reference)))
         figures.append(("preactivations", lambda: fig_fits.preactivation_figure(
             fit, best_fn, f"best #{best.id}")))
     if any(p.fitness is not None for p in programs):
@@ -104,7 +109,7 @@ def _short(text: str, width: int = 46) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _context(data: RunData, tree, fit, fit_note, images, started) -> dict:
+def _context(data: RunData, tree, fit, reference, fit_note, images, started) -> dict:
     from actmine.evaluators.tasks import FAMILIES
 
     by_id = data.by_id
@@ -156,7 +161,7 @@ def _context(data: RunData, tree, fit, fit_note, images, started) -> dict:
         "generated": page.when(data.generated), "warnings": list(data.warnings),
         "tiles": tiles, "families": FAMILIES, "leaderboard": tables.leaderboard(data, gens),
         "n_functions": min(TOP_FUNCTIONS, len(data.leaderboard)), "img": _Images(images),
-        "fit_caption": _fit_caption(fit, data, best) if fit else fit_note,
+        "fit_caption": _fit_caption(fit, reference, data, best) if fit else fit_note,
         "has_spend": bool(costs), "lineage_size": len(tree.nodes) if tree else 0,
         "main_line": main_line, "adm": adm, "models": tables.per_model(programs),
         "throughput": rate, "cards": cards,
@@ -164,14 +169,14 @@ def _context(data: RunData, tree, fit, fit_note, images, started) -> dict:
     }
 
 
-def _fit_caption(fit: FitResult, data: RunData, best) -> str:
-    wins = sum(t.mse["best"]["test"] < t.mse["relu"]["test"] for t in fit.tasks)
-    geo = [math.log(t.mse["best"]["test"] / t.mse["relu"]["test"]) for t in fit.tasks
-           if t.mse["best"]["test"] > 0 and t.mse["relu"]["test"] > 0]
+def _fit_caption(fit: FitResult, reference: FitResult, data: RunData, best) -> str:
+    pairs = [(t.test_mse, r.test_mse) for t, r in zip(fit.tasks, reference.tasks)]
+    wins = sum(a < b for a, b in pairs)
+    geo = [math.log(a / b) for a, b in pairs if a > 0 and b > 0]
     ratio_text = f"{math.exp(sum(geo) / len(geo)):.3g}" if geo else "n/a"
     return (f"Program #{best.id} retrained with the lab's own data, initialisation and "
             f"optimiser ({fit.steps} steps, seed {fit.seed} of the lab's "
-            f"{len(data.lab.seeds)}), ReLU trained alongside as the reference. Blue band and "
+            f"{len(data.lab.seeds)}), and ReLU retrained the same way as the reference. Blue band and "
             f"points: the training range; orange: the out-of-distribution test range. "
             f"Targets are standardised with the training data's mean and spread; multi-input "
             f"tasks are drawn along the diagonal where every input equals t. It beats ReLU out "

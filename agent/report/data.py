@@ -51,8 +51,10 @@ def spend_of(meta: dict) -> Spend:
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunData:
+    """The report's view of a run (internal to the report; ``with_details`` fills it in)."""
+
     path: Path
     meta: dict
     lab: LabConfig | None  # None when run.json's lab section is unreadable by this version

@@ -18,14 +18,15 @@ def _array(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def fits_figure(fit: FitResult) -> bytes:
+def fits_figure(fit: FitResult, reference: FitResult) -> bytes:
+    """One panel per lab task: ``fit`` (the best function) against ``reference`` (ReLU)."""
     rows = math.ceil(len(fit.tasks) / COLS)
     cols = min(COLS, len(fit.tasks))
     fig, axes = style.figure(rows, cols, height=2.45 * rows + 0.5)
     for ax in axes.flat[len(fit.tasks):]:
         ax.set_visible(False)
-    for ax, task in zip(axes.flat, fit.tasks):
-        _task_panel(ax, task)
+    for ax, task, ref in zip(axes.flat, fit.tasks, reference.tasks):
+        _task_panel(ax, task, ref)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(labels),
                bbox_to_anchor=(0.5, -0.045 / rows))
@@ -35,7 +36,7 @@ def fits_figure(fit: FitResult) -> bytes:
     return style.to_png(fig)
 
 
-def _task_panel(ax, task: TaskFit) -> None:
+def _task_panel(ax, task: TaskFit, ref: TaskFit) -> None:
     grid, truth = _array(task.grid), _array(task.truth)
     ax.axvspan(*task.train_range, color=style.TRAIN, alpha=0.10, linewidth=0,
                label="training range")
@@ -48,10 +49,10 @@ def _task_panel(ax, task: TaskFit) -> None:
         ax.scatter(task.samples["x_test"], _array(task.samples["y_test"]), s=4,
                    color=style.TEST, alpha=0.7, linewidths=0, zorder=2)
     ax.plot(grid, truth, color=style.TRUTH, linewidth=1.3, label="truth", zorder=3)
-    relu_colour, relu_dash = style.REFERENCES["ReLU"]
-    ax.plot(grid, _array(task.relu), color=relu_colour, linestyle=(0, (4, 2)), linewidth=1.3,
+    relu_colour = style.REFERENCES["ReLU"][0]
+    ax.plot(grid, _array(ref.prediction), color=relu_colour, linestyle=(0, (4, 2)), linewidth=1.3,
             label="ReLU network", zorder=4)
-    ax.plot(grid, _array(task.best), color=style.BEST, linewidth=1.8, label="best function",
+    ax.plot(grid, _array(task.prediction), color=style.BEST, linewidth=1.8, label="best function",
             zorder=5)
     finite = truth[np.isfinite(truth)]
     if finite.size:
@@ -61,8 +62,7 @@ def _task_panel(ax, task: TaskFit) -> None:
     ax.set_xlim(float(grid[0]), float(grid[-1]))
     title = task.name if task.n_inputs == 1 else f"{task.name} (all {task.n_inputs} inputs = t)"
     ax.set_title(title, fontsize=9)
-    best, relu = task.mse["best"]["test"], task.mse["relu"]["test"]
-    ax.text(0.02, 0.97, f"{task.formula}\nOOD MSE {best:.3g} vs ReLU {relu:.3g}",
+    ax.text(0.02, 0.97, f"{task.formula}\nOOD MSE {task.test_mse:.3g} vs ReLU {ref.test_mse:.3g}",
             transform=ax.transAxes, va="top", ha="left", fontsize=7.2, color="#333333",
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5},
             zorder=6)

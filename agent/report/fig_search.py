@@ -3,6 +3,7 @@ best function, and what admission let through."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -12,13 +13,27 @@ from . import style
 from .lineage import Lineage
 from .tables import step_of
 
+NICE_RATIOS = (1e-4, 1e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0,
+               10.0, 100.0, 1e4)
+
 
 def _ratio_axis(ax) -> None:
-    """Fitness is log(OOD MSE / ReLU's); the right axis reads it as a plain ratio."""
+    """Fitness is log(OOD MSE / ReLU's); the right axis reads it as a plain ratio, with
+    ticks at round ratios spread evenly in log space (call after setting the y-limits)."""
     def log(r):
         return np.log(np.clip(r, 1e-12, None))
 
     sec = ax.secondary_yaxis("right", functions=(np.exp, log))
+    lo, hi = ax.get_ylim()
+    if hi - lo > math.log(1000):  # many decades: powers of ten read best
+        candidates = [10.0 ** k for k in range(math.floor(lo / math.log(10)),
+                                               math.ceil(hi / math.log(10)) + 1)]
+    else:
+        candidates = NICE_RATIOS
+    ticks = [r for r in candidates if lo <= math.log(r) <= hi]
+    while len(ticks) > 7:  # thin out, always keeping 1.0 (ReLU)
+        ticks = [r for i, r in enumerate(ticks) if i % 2 == 0 or r == 1.0]
+    sec.set_yticks(ticks, [f"{r:g}" for r in ticks])
     sec.set_ylabel("x ReLU's OOD error")
 
 
@@ -73,7 +88,8 @@ def evolution_figure(programs: list[Program], cost: dict[int, float]) -> bytes:
     axes[0][0].set_title("fitness of each evaluated program, and the best so far")
     if spent:
         axes[0][1].set_title("best so far against money spent")
-    axes[0][0].legend(loc="upper right", ncol=2, markerscale=1.3)
+    axes[0][0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(colours) + 1,
+                      markerscale=1.3)
     fig.tight_layout()
     return style.to_png(fig)
 
@@ -101,13 +117,14 @@ def lineage_figure(lineage: Lineage, programs: dict[int, Program]) -> bytes:
         ax.scatter([p.id for p in group], [p.fitness for p in group], s=sizes, color=colour,
                    edgecolors=["#222222" if p.id in main else "none" for p in group],
                    linewidths=0.8, label=name, zorder=3)
+    labelled = _labelled_steps(lineage, programs)
     root = programs[lineage.root]
     if root.fitness is not None:
         ax.scatter([root.id], [root.fitness], s=260, marker="*", color=style.BEST,
                    edgecolors="#222222", linewidths=0.8, zorder=4, label=f"best (#{root.id})")
     for k, pid in enumerate(lineage.main_line):
         p = programs[pid]
-        if pid not in pos:
+        if pid not in pos or pid not in labelled:
             continue
         step = step_of(p)
         ax.annotate(f"#{pid} {step}", pos[pid], xytext=(0, 9 if k % 2 == 0 else -14),
@@ -128,6 +145,20 @@ def lineage_figure(lineage: Lineage, programs: dict[int, Program]) -> bytes:
     ax.legend(loc="upper right", ncol=2)
     fig.tight_layout()
     return style.to_png(fig)
+
+
+def _labelled_steps(lineage: Lineage, programs: dict[int, Program], most: int = 12) -> set[int]:
+    """Main-line programs worth a label: all of a short line; else the first, the best and
+    the steps that improved fitness most (labels on every step of a long line overlap)."""
+    line = lineage.main_line
+    if len(line) <= most:
+        return set(line)
+    gains = []
+    for parent, child in zip(line, line[1:]):
+        a, b = programs[parent].fitness, programs[child].fitness
+        if a is not None and b is not None:
+            gains.append((b - a, child))
+    return {line[0], line[-1]} | {pid for _, pid in sorted(gains)[: most - 2]}
 
 
 def admission_figure(programs: list[Program]) -> bytes:

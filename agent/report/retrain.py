@@ -3,10 +3,10 @@
 The lab keeps only losses. To draw each task's truth, training range, test range and the
 network's prediction, and the histogram of the function's pre-activations after training,
 the report retrains the best IR with the lab's own primitives (data, initialisation,
-forward pass, optimiser) on the lab's first seed, with ReLU trained alongside in the same
-batched model as the reference. Each model slice is exactly the lab's network for that
-(task, seed). Results are cached as JSON in ``DIR/report/`` by lab and IR hash, so
-re-rendering a run (for instance a live one) retrains only when the best function changes.
+forward pass, optimiser) on the lab's first seed: each task's model is exactly the lab's
+network for that (task, seed). ReLU is retrained the same way as the reference. Fits are
+cached as JSON in ``DIR/report/`` by lab hash and IR hash, so ReLU is trained once per run
+and a later report (of a live run, say) retrains only when the best function changes.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ class TaskFit:
     test_bands: tuple[tuple[float, float], ...]
     grid: tuple[float, ...]  # t, with every input equal to t (the box's diagonal)
     truth: tuple[float, ...]  # standardised target on the grid
-    best: tuple[float, ...]  # the best function's network on the grid
-    relu: tuple[float, ...]  # ReLU's network on the grid
+    prediction: tuple[float, ...]  # the trained network on the grid
     samples: dict  # {"x_train", "y_train", "x_test", "y_test"} for 1-input tasks, else {}
-    mse: dict  # {"best": {"train", "test"}, "relu": {"train", "test"}}
+    train_mse: float
+    test_mse: float
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class FitResult:
     steps: int
     seconds: float
     tasks: tuple[TaskFit, ...]
-    hist_edges: tuple[float, ...]  # pre-activations of every hidden layer, best function
+    hist_edges: tuple[float, ...]  # pre-activations of every hidden layer
     hist_train: tuple[int, ...]
     hist_test: tuple[int, ...]
 
@@ -69,25 +69,25 @@ class FitResult:
         for t in data.pop("tasks"):
             t["train_range"] = tuple(t["train_range"])
             t["test_bands"] = tuple(tuple(b) for b in t["test_bands"])
-            for key in ("grid", "truth", "best", "relu"):
+            for key in ("grid", "truth", "prediction"):
                 t[key] = tuple(t[key])
             tasks.append(TaskFit(**t))
         return cls(tasks=tuple(tasks), **{k: tuple(v) if isinstance(v, list) else v
                                           for k, v in data.items()})
 
 
-def cached_fit(run_path: Path, ir: ActivationIR, ir_hash: str, lab: LabConfig,
+def cached_fit(run_path: Path, ir: ActivationIR, lab: LabConfig, label: str,
                progress: bool | None = None) -> tuple[FitResult, bool]:
     """The fit from DIR/report/ if present, else retrain and store it there.
     Returns the fit and whether it was retrained just now."""
-    path = Path(run_path) / "report" / f"fit-{lab.hash}-{ir_hash}.json"
+    path = Path(run_path) / "report" / f"fit-{lab.hash}-{ir.hash}.json"
     try:
         data = json.loads(path.read_text())
         if data.get("format") == FIT_FORMAT:
             return FitResult.from_dict(data), False
     except (OSError, ValueError, KeyError, TypeError):
         pass  # absent or stale: retrain
-    result = retrain(ir, ir_hash, lab, progress=progress)
+    result = retrain(ir, lab, label, progress=progress)
     try:
         path.parent.mkdir(exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -98,29 +98,23 @@ def cached_fit(run_path: Path, ir: ActivationIR, ir_hash: str, lab: LabConfig,
     return result, True
 
 
-def retrain(ir: ActivationIR, ir_hash: str, lab: LabConfig,
+def retrain(ir: ActivationIR, lab: LabConfig, label: str = "the function",
             progress: bool | None = None) -> FitResult:
-    """Train best and ReLU side by side on every lab task (first seed); capture everything."""
+    """Train on every lab task (first seed) as the lab does; capture predictions on a grid
+    and the hidden pre-activations."""
     torch.set_num_threads(1)  # as the lab does: tiny matmuls lose to thread hand-offs
     device = torch.device("cpu")
     tasks = get_tasks(lab.tasks)
     seed = lab.seeds[0]
     spec = lab.train
-    n = len(tasks)
     x_tr, y_tr, x_te, y_te, widths = stack_data(tasks, (seed,), spec, device)
-    twice = lambda t: torch.cat([t, t])  # noqa: E731 - slices [0, n): best, [n, 2n): ReLU
-    x_tr, y_tr, x_te, y_te, widths = map(twice, (x_tr, y_tr, x_te, y_te, widths))
-    # The lab's per-slice init seeds (trainer.train_batched, init_seed 0), for both halves.
-    model_seeds = twice(torch.tensor([7919 * t + seed for t in range(n)]))
-    params = init_params(widths, spec, model_seeds, device)
-    best_fn = ir.to_callable()
-
-    def act(h: torch.Tensor) -> torch.Tensor:
-        return torch.cat([best_fn(h[:n]), torch.relu(h[n:])])
-
+    # The lab's per-slice init seeds (trainer.train_batched with init_seed 0).
+    params = init_params(widths, spec, torch.tensor([7919 * t + seed for t in range(len(tasks))]),
+                         device)
+    act = ir.to_callable()
     opt = make_optimizer(params, spec)
     every = max(1, spec.steps // 100)
-    with Progress("retraining the best function on the lab", total=spec.steps, unit="steps",
+    with Progress(f"retraining {label} on the lab", total=spec.steps, unit="steps",
                   interactive=progress) as bar:
         for step in range(spec.steps):
             opt.zero_grad(set_to_none=True)
@@ -136,20 +130,16 @@ def retrain(ir: ActivationIR, ir_hash: str, lab: LabConfig,
         mse_tr = ((forward(params, x_tr, act) - y_tr) ** 2).mean(dim=(1, 2)).numpy()
         mse_te = ((forward(params, x_te, act) - y_te) ** 2).mean(dim=(1, 2)).numpy()
         grids = [_grid(task) for task in tasks]
-        x_grid = torch.zeros(2 * n, GRID_POINTS, MAX_INPUTS)
+        x_grid = torch.zeros(len(tasks), GRID_POINTS, MAX_INPUTS)
         for i, (task, grid) in enumerate(zip(tasks, grids)):
             x_grid[i, :, : task.n_inputs] = torch.from_numpy(grid[:, None])
-            x_grid[n + i] = x_grid[i]
         pred = forward(params, x_grid, act)[..., 0].numpy()
-        pre_train, pre_test = _pre_activations(params, x_tr, x_te, act, n)
+        pre_train, pre_test = _pre_activations(params, x_tr, x_te, act)
 
-    fits = []
-    for i, (task, grid) in enumerate(zip(tasks, grids)):
-        fits.append(_task_fit(task, seed, spec.n_train, spec.n_test, grid, pred[i], pred[n + i],
-                              {"best": {"train": mse_tr[i], "test": mse_te[i]},
-                               "relu": {"train": mse_tr[n + i], "test": mse_te[n + i]}}))
+    fits = [_task_fit(task, seed, spec.n_train, spec.n_test, grid, pred[i], mse_tr[i], mse_te[i])
+            for i, (task, grid) in enumerate(zip(tasks, grids))]
     edges, h_train, h_test = _histogram(pre_train, pre_test)
-    return FitResult(ir_hash, lab.hash, seed, spec.steps, round(seconds, 3), tuple(fits),
+    return FitResult(ir.hash, lab.hash, seed, spec.steps, round(seconds, 3), tuple(fits),
                      edges, h_train, h_test)
 
 
@@ -159,12 +149,12 @@ def _grid(task: Task) -> np.ndarray:
     return np.linspace(min(lows), max(highs), GRID_POINTS, dtype=np.float32)
 
 
-def _pre_activations(params, x_tr, x_te, act, n) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs of every hidden activation, best-function slices only, on train and test data."""
+def _pre_activations(params, x_tr, x_te, act) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs of every hidden activation, on the training and on the test data."""
     seen: list[torch.Tensor] = []
 
     def recording(h: torch.Tensor) -> torch.Tensor:
-        seen.append(h[:n].reshape(-1))
+        seen.append(h.reshape(-1))
         return act(h)
 
     forward(params, x_tr, recording)
@@ -191,7 +181,7 @@ def _histogram(train: np.ndarray, test: np.ndarray):
 
 
 def _task_fit(task: Task, seed: int, n_train: int, n_test: int, grid: np.ndarray,
-              best: np.ndarray, relu: np.ndarray, mse: dict) -> TaskFit:
+              pred: np.ndarray, train_mse: float, test_mse: float) -> TaskFit:
     data = task.sample(n_train, n_test, seed)
     # Task.sample standardises targets with the (noise-free) train targets' mean and std.
     raw = task.fn(data.x_train.astype(np.float64))
@@ -206,9 +196,8 @@ def _task_fit(task: Task, seed: int, n_train: int, n_test: int, grid: np.ndarray
     return TaskFit(task.name, task.family, task.formula, task.n_inputs,
                    tuple(map(float, task.train_range)),
                    tuple(tuple(map(float, b)) for b in task.test_bands),
-                   tuple(_round(grid)), tuple(_round(truth)), tuple(_round(best)),
-                   tuple(_round(relu)), samples,
-                   {k: {s: float(v) for s, v in d.items()} for k, d in mse.items()})
+                   tuple(_round(grid)), tuple(_round(truth)), tuple(_round(pred)), samples,
+                   float(train_mse), float(test_mse))
 
 
 def _round(values) -> list[float]:

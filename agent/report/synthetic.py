@@ -136,7 +136,10 @@ def build_synthetic_run(path: Path | str, programs: int = 1000, settings=None,
                 source_hash, True, None, "admitted", ir, ir.hash, flops_per_element(ir),
                 len(ir.nodes), 0.2).to_dict())
             parent_fit = min((p.fitness for p in evaluated if p.id in parents), default=0.0)
-            fitness = parent_fit + rng.gauss(0.05, 0.15) - 0.002 * math.sqrt(pid)
+            # Children of good parents are a little better on average, with diminishing
+            # returns toward about a sixth of ReLU's error.
+            fitness = parent_fit + rng.gauss(0.04, 0.14) - 0.05 * max(0.0, 1.8 + parent_fit)
+            fitness = max(fitness, -1.9 + abs(rng.gauss(0.0, 0.08)))
             roll = rng.random()
             status = "non_finite" if roll < 0.03 else "pruned" if roll < 0.18 else "ok"
             evaluation = _evaluation(ir, lab.hash, tasks, fitness, status, rng)

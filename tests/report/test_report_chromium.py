@@ -37,7 +37,8 @@ def test_report_of_a_real_run_in_headless_chromium(cli, tiny_config, tmp_path):
     assert report.returncode == 0, report.stderr
     assert str(out) in report.stdout
     # Not a terminal: plain progress lines with count, rate and ETA.
-    assert "[retraining the best function on the lab] 60/60 steps (100%)" in report.stderr
+    assert "[retraining the best function (#" in report.stderr
+    assert "[retraining ReLU on the lab] 60/60 steps (100%)" in report.stderr
     assert "[rendering report]" in report.stderr and "figures" in report.stderr
 
     html = out.read_text()
