@@ -25,14 +25,17 @@ class ReportResult:
     path: Path
     size: int  # bytes
     seconds: float  # total, including any retraining
-    fit_seconds: float  # retraining the best function (0 when the fit was cached)
+    fit_seconds: float  # retraining the best function and ReLU (0 when both were cached)
     images: int
     programs: int
 
 
 def build_report(run_dir: Path | str, out: Path | str | None = None, *, top: int = 20,
                  progress: bool | None = None) -> ReportResult:
-    """Render the report of ``run_dir`` to ``out`` (default DIR/report.html)."""
+    """Render the report of ``run_dir`` to ``out`` (default DIR/report.html).
+
+    ``progress``: None shows a bar on a terminal and plain lines otherwise (see
+    agent/progress.py); True or False forces one or the other."""
     started = time.perf_counter()
     run_dir = Path(run_dir)
     out = Path(out) if out is not None else run_dir / "report.html"
@@ -148,8 +151,8 @@ def _context(data: RunData, tree, fit, reference, fit_note, images, started) -> 
                               "change": change, "formula": tables.formula_of(data, p)})
             previous = p.fitness if p.fitness is not None else previous
     shown = [p.id for p in data.leaderboard]
-    if tree is not None:
-        shown += [i for i in tree.nodes if i not in shown]
+    if tree is not None:  # every program the lineage figure or table names gets a card
+        shown += [i for i in (*tree.nodes, *tree.main_line) if i not in shown]
     known = set(shown)
     cards = [page.card(data, by_id[i], known) for i in shown]
     rate = (f"{len(programs)} proposals and {counts_fresh} fresh evaluations in "

@@ -35,6 +35,8 @@ class Spend:
 
 def spend_of(meta: dict) -> Spend:
     """Token and money figures a proposer recorded for one proposal, if any."""
+    if not isinstance(meta, dict):
+        return Spend()
     sources = [meta, meta.get("usage") if isinstance(meta.get("usage"), dict) else {}]
     found: dict = {}
     for name, keys in SPEND_KEYS.items():
