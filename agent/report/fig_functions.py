@@ -72,7 +72,10 @@ def functions_figure(functions: list[tuple[str, Callable]]) -> bytes:
         ax_f.plot(xs, ys, color=colour, linestyle=dash, linewidth=1.3, label=name)
         ax_d.plot(xs, dy, color=colour, linestyle=dash, linewidth=1.3)
     for i, (label, fn) in enumerate(functions):
-        xs, ys, dy = curve(fn)
+        try:
+            xs, ys, dy = curve(fn)
+        except Exception:  # noqa: BLE001 - one IR that fails in float64 must not sink the page
+            continue
         colour = style.RANKED[i % len(style.RANKED)]
         width = 2.4 if i == 0 else 1.6
         ax_f.plot(xs, ys, color=colour, linewidth=width, label=label, zorder=3 + len(functions) - i)
