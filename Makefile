@@ -6,9 +6,21 @@ STAMP  := $(VENV)/.installed
 RUN_DIR ?= runs/demo
 DEMO_BUDGET ?= 40
 
-.PHONY: setup demo test test-all lint bench clean
+.PHONY: setup chromium demo test test-all lint bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) chromium
+
+# Headless Chromium (Debian package) for the HTML report's browser test. Idempotent: does
+# nothing when a chromium is on PATH; installs with apt-get as root; otherwise says how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (Debian) for the report's browser test"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends chromium fonts-dejavu-core >/dev/null; \
+	else \
+		echo "note: chromium not found; install Debian's 'chromium' package to run the report's browser test"; \
+	fi
 
 # torch: install the CPU 2.13.0 wheel only when no torch is importable, so a user with
 # their own (CUDA) build keeps it; pyproject's range then accepts whatever is present.
@@ -33,6 +45,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/actmine bench admission
 	$(VENV)/bin/actmine bench lab
+	$(VENV)/bin/actmine bench report
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -243,6 +243,26 @@ def status(run_dir: Path = typer.Option(..., "--run-dir", help="run directory"),
         run.close()
 
 
+# ----------------------------------------------------------------- report
+@app.command()
+@handles_errors
+def report(run_dir: Path = typer.Option(..., "--run-dir", help="run directory (live or finished)"),
+           out: Path | None = typer.Option(None, "--out", help="HTML file to write (default DIR/report.html)"),
+           top: int = typer.Option(20, help="leaderboard rows")):
+    """One self-contained HTML report: leaderboard, functions, fits, lineage, admission, spend."""
+    from .report import build_report
+
+    if out is not None and out.is_dir():
+        raise UserError(f"--out {out} is a directory; pass a file name such as {out / 'report.html'}")
+    try:
+        result = build_report(run_dir, out, top=top)
+    except OSError as exc:
+        raise UserError(f"cannot write the report: {exc.strerror or exc} ({exc.filename}); "
+                        f"choose another --out") from None
+    print(f"{result.path} ({result.size / 1e6:.2f} MB, {result.images} figures, "
+          f"{result.programs} programs, {result.seconds:.1f} s)")
+
+
 # ----------------------------------------------------------------- doctor
 @app.command()
 @handles_errors
