@@ -122,11 +122,14 @@ class Search:
                 and s.proposals < self.settings.search.proposal_cap())
 
     async def _worker(self) -> None:
-        while self._can_continue():
+        while not self.state.stop:
             if self.resume_queue:  # recorded before a crash: finish it, never re-propose
+                # (even with the budget spent: it may need no fresh evaluation)
                 recorded = self.resume_queue.pop(0)
                 program_id, proposal, island = recorded.id, _proposal_of(recorded), recorded.island
                 created = recorded.created
+            elif not self._can_continue():
+                return
             else:
                 program_id = self.state.next_id
                 self.state.next_id += 1

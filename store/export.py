@@ -171,7 +171,7 @@ def docstring(info: ExportInfo) -> str:
         lines += ["", "Source as proposed (for reference; the code below is rebuilt from the "
                       "traced IR):", ""]
         lines += [f"    {line}" for line in info.source.rstrip().splitlines()]
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def render_module(ir: ActivationIR, info: ExportInfo) -> str:

@@ -43,10 +43,17 @@ class RunDirError(Exception):
 class RunDir:
     path: Path
     meta: dict
-    cache: TieredCache
     programs: ProgramLog
     readonly: bool = False
+    _cache: TieredCache | None = field(default=None, repr=False)
     _lock_fd: int | None = field(default=None, repr=False)
+
+    @property
+    def cache(self) -> TieredCache:
+        """Readers open the cache only when they need it: opening writes to its SQLite file."""
+        if self._cache is None:
+            self._cache = TieredCache(_open_cache(self.path / "cache"))
+        return self._cache
 
     @property
     def events_path(self) -> Path:
@@ -58,7 +65,8 @@ class RunDir:
 
     def close(self) -> None:
         self.programs.close()
-        self.cache.close()
+        if self._cache is not None:
+            self._cache.close()
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
@@ -176,38 +184,46 @@ def open_run(path: Path | str, config: dict | None = None, *, create: bool = Fal
             tmp.write_text(json.dumps(meta, indent=2, sort_keys=True))
             os.replace(tmp, path / "run.json")
         programs, cache = _open_stores(path, readonly, shared_cache)
-        if not readonly:
-            programs.record_session(os.getpid(), actmine_version())
     except BaseException:
         if lock_fd is not None:
             os.close(lock_fd)
         raise
-    return RunDir(path, meta, cache, programs, readonly, lock_fd)
+    return RunDir(path, meta, programs, readonly, cache, lock_fd)
 
 
-def _open_stores(path: Path, readonly: bool, shared_cache) -> tuple[ProgramLog, TieredCache]:
+def _open_stores(path: Path, readonly: bool,
+                 shared_cache) -> tuple[ProgramLog, TieredCache | None]:
+    """The program log and (for a writer) the caches; all or nothing."""
     try:
         programs = ProgramLog(path / "programs.db", readonly=readonly)
     except sqlite3.Error as exc:
         raise RunDirError(f"the program log {path / 'programs.db'} is corrupted ({exc}); "
                           f"restore it from a backup or start a new run directory") from None
+    cache = None
     try:
-        run_cache = ResultCache(path / "cache")
-    except (sqlite3.Error, OSError) as exc:
+        if not readonly:
+            cache = TieredCache(_open_cache(path / "cache"))
+            if shared_cache is not None:
+                cache.shared = _open_cache(Path(shared_cache), shared=True)
+            programs.record_session(os.getpid(), actmine_version())
+    except BaseException:
         programs.close()
-        raise RunDirError(f"the cache {path / 'cache'} is corrupted ({exc}); restore it from "
-                          f"a backup or start a new run directory") from None
-    shared = None
-    if shared_cache is not None:
-        try:
-            shared = ResultCache(shared_cache)
-        except (sqlite3.Error, OSError) as exc:
-            programs.close()
-            run_cache.close()
-            raise RunDirError(f"the shared cache {shared_cache} is unusable ({exc}); delete it, "
+        if cache is not None:
+            cache.close()
+        raise
+    return programs, cache
+
+
+def _open_cache(directory: Path, shared: bool = False) -> ResultCache:
+    try:
+        return ResultCache(directory)
+    except (sqlite3.Error, OSError) as exc:
+        if shared:
+            raise RunDirError(f"the shared cache {directory} is unusable ({exc}); delete it, "
                               f"point ACTMINE_CACHE_DIR elsewhere, or set [cache] shared = "
                               f"false") from None
-    return programs, TieredCache(run_cache, shared)
+        raise RunDirError(f"the cache {directory} is corrupted ({exc}); restore it from a "
+                          f"backup or start a new run directory") from None
 
 
 def _diff_keys(old, new, prefix: str = "") -> set[str]:
