@@ -168,13 +168,6 @@ class ProgramLog:
         """A finished program in one step (tests, imports)."""
         return self.finish(program, ir)
 
-    def forget(self, program_id: int) -> None:
-        """Drop an in-flight row (a proposal that will never be worked on)."""
-        with self._transaction() as db:
-            db.execute(f"DELETE FROM programs WHERE id = ? AND NOT ({FINISHED})", (program_id,))
-            db.execute("DELETE FROM parents WHERE child = ? AND NOT EXISTS "
-                       "(SELECT 1 FROM programs WHERE id = ?)", (program_id, program_id))
-
     def record_session(self, pid: int, version: str) -> None:
         with self._transaction() as db:
             db.execute("INSERT INTO sessions (started, pid, version) VALUES (?, ?, ?)",
