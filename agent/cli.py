@@ -130,6 +130,7 @@ def eval_command(file: Path = typer.Argument(..., help="Python file defining act
             refs = lab.references(lab_config)
             cache.put_reference(lab_config.hash, refs)
         lab.install_references(refs)
+        cache.put_ir(admission.ir_hash, admission.ir.to_dict())  # for 'actmine export --ir'
         hit = cache.get_evaluation(lab_config.hash, admission.ir_hash)
         if hit is None:
             evaluation = lab.evaluate(admission.ir, lab_config)
@@ -236,7 +237,8 @@ def status(run_dir: Path = typer.Option(..., "--run-dir", help="run directory"),
         out.print(f"proposals {counts['proposals']}, admitted {counts['admitted']}, "
                   f"evaluated {counts['evaluated']} ({counts['fresh_evaluations']} fresh, "
                   f"{counts['cache_hits']} cache hits), {counts['in_flight']} in flight; "
-                  + (f"running (pid {pid})" if pid else "not running"))
+                  + ("not running" if pid is None else f"running (pid {pid})" if pid > 0
+                     else "running"))
         if counts["rejections"]:
             parts = ", ".join(f"{k} {v}" for k, v in sorted(counts["rejections"].items(),
                                                              key=lambda kv: -kv[1]))

@@ -106,28 +106,46 @@ def _render_node(node, args: list[_Expr], kwargs: list[tuple[str, _Expr]]) -> _E
 
 
 def function_lines(ir: ActivationIR) -> list[str]:
-    """The body of ``activation(x)``: one statement per reused or long value, then return."""
+    """The body of ``activation(x)``: values used once are inlined into their consumer;
+    reused values, and parts of expressions that grow too long, become variables."""
     uses: dict[int, int] = {}
     for node in ir.nodes:
         for a in list(node.args) + [v for _, v in node.kwargs]:
             if isinstance(a, Ref):
                 uses[a.index] = uses.get(a.index, 0) + 1
     exprs: dict[int, _Expr] = {0: _Expr("x", False)}
+    inlined: set[int] = set()
     lines: list[str] = []
 
     def value(a) -> _Expr:
         return exprs[a.index] if isinstance(a, Ref) else _Expr(_literal(a), False)
 
+    def name(index: int) -> None:
+        var = f"v{len(lines) + 1}"
+        lines.append(f"{var} = {exprs[index].text}")
+        exprs[index] = _Expr(var, False)
+        inlined.discard(index)
+
     for i, node in enumerate(ir.nodes, start=1):
-        expr = _render_node(node, [value(a) for a in node.args],
-                            [(k, value(v)) for k, v in node.kwargs])
-        single_use = uses.get(i, 0) + (i == ir.output.index) == 1
-        if single_use and len(expr.text) <= INLINE_WIDTH:
-            exprs[i] = expr
+        def render(node=node) -> _Expr:
+            return _render_node(node, [value(a) for a in node.args],
+                                [(k, value(v)) for k, v in node.kwargs])
+
+        expr = render()
+        children = {a.index for a in list(node.args) + [v for _, v in node.kwargs]
+                    if isinstance(a, Ref) and a.index in inlined}
+        for child in sorted(children, key=lambda c: -len(exprs[c].text)):
+            if len(expr.text) <= INLINE_WIDTH:
+                break
+            name(child)  # split the longest inlined part out, then try again
+            expr = render()
+        exprs[i] = expr
+        if i == ir.output.index:
+            break
+        if uses.get(i, 0) == 1 and len(expr.text) <= INLINE_WIDTH:
+            inlined.add(i)
         else:
-            name = f"v{len(lines) + 1}"
-            lines.append(f"{name} = {expr.text}")
-            exprs[i] = _Expr(name, False)
+            name(i)
     lines.append(f"return {exprs[ir.output.index].text}")
     return lines
 

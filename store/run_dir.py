@@ -119,7 +119,7 @@ def _lock(path: Path) -> int:
     except BlockingIOError:
         os.close(fd)
         pid = writer_pid(path)
-        who = f" (pid {pid})" if pid else ""
+        who = f" (pid {pid})" if pid and pid > 0 else ""
         raise RunDirError(f"{path} is in use by another actmine process{who}; stop it first, "
                           f"or watch it with 'actmine status --run-dir {path}'") from None
     os.ftruncate(fd, 0)
@@ -128,7 +128,8 @@ def _lock(path: Path) -> int:
 
 
 def writer_pid(path: Path | str) -> int | None:
-    """The pid of the process writing this run, or None if nobody holds its lock."""
+    """The pid of the process writing this run, None if nobody holds its lock, -1 if the
+    holder has not written its pid yet."""
     lock_file = Path(path) / "lock"
     try:
         fd = os.open(lock_file, os.O_RDONLY | os.O_CLOEXEC)
