@@ -236,9 +236,9 @@ def status(run_dir: Path = typer.Option(..., "--run-dir", help="run directory"),
         out.print(leaderboard_table(best, f"Leaderboard of {run_dir}"))
         out.print(f"proposals {counts['proposals']}, admitted {counts['admitted']}, "
                   f"evaluated {counts['evaluated']} ({counts['fresh_evaluations']} fresh, "
-                  f"{counts['cache_hits']} cache hits), {counts['in_flight']} in flight; "
-                  + ("not running" if pid is None else f"running (pid {pid})" if pid > 0
-                     else "running"))
+                  f"{counts['cache_hits']} cache hits), {counts['in_flight']} in flight")
+        out.print("not running" if pid is None else f"running (pid {pid})" if pid > 0
+                  else "running")
         if counts["rejections"]:
             parts = ", ".join(f"{k} {v}" for k, v in sorted(counts["rejections"].items(),
                                                              key=lambda kv: -kv[1]))
