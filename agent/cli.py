@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from pathlib import Path
 
 import typer
+from actmine.store.cache import shared_cache_dir
 from actmine.store.run_dir import RunDirError
 
 from .bench import bench_app
@@ -60,9 +60,8 @@ def _read_candidate(path: Path) -> str:
 
 
 def user_cache_dir() -> Path:
-    root = os.environ.get("ACTMINE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "actmine")
-    return Path(root)
+    """actmine's user-level directory ($ACTMINE_CACHE_DIR or ~/.cache/actmine)."""
+    return shared_cache_dir().parent
 
 
 # ------------------------------------------------------------------ check
@@ -122,7 +121,7 @@ def eval_command(file: Path = typer.Argument(..., help="Python file defining act
     lab_config = settings.lab.to_config()
     if full:
         lab_config = replace(lab_config, cascade=False)
-    cache = ResultCache(user_cache_dir() / "cache")
+    cache = ResultCache(settings.cache.shared_dir() or shared_cache_dir())
     try:
         refs = cache.get_reference(lab_config.hash)
         if refs is None:
@@ -131,6 +130,7 @@ def eval_command(file: Path = typer.Argument(..., help="Python file defining act
             refs = lab.references(lab_config)
             cache.put_reference(lab_config.hash, refs)
         lab.install_references(refs)
+        cache.put_ir(admission.ir_hash, admission.ir.to_dict())  # for 'actmine export --ir'
         hit = cache.get_evaluation(lab_config.hash, admission.ir_hash)
         if hit is None:
             evaluation = lab.evaluate(admission.ir, lab_config)
@@ -199,7 +199,8 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
 
     settings = load_settings(config, {"search.budget": budget, "search.proposer": proposer,
                                       "search.seed": seed})
-    run = open_run(run_dir, settings.identity(), create=True, force=force)
+    run = open_run(run_dir, settings.identity(), create=True, force=force,
+                   shared_cache=settings.cache.shared_dir())
     try:
         search_ = Search(run, settings, Reporter())
         summary = anyio.run(search_.run_search)
@@ -219,22 +220,25 @@ def status(run_dir: Path = typer.Option(..., "--run-dir", help="run directory"),
            as_json: bool = typer.Option(False, "--json", help="print JSON"),
            top: int = typer.Option(10, help="leaderboard rows")):
     """Leaderboard and counts of a live or finished run."""
-    from actmine.store.run_dir import open_run
+    from actmine.store.run_dir import open_run, writer_pid
 
     from .console import leaderboard_rows, leaderboard_table, out
 
-    run = open_run(run_dir)
+    run = open_run(run_dir, readonly=True)  # safe while a search writes the same run
     try:
         counts = run.programs.counts()
         best = run.programs.best(top)
+        pid = writer_pid(run_dir)
         if as_json:
-            print(json.dumps({"run_dir": str(run_dir), "counts": counts,
+            print(json.dumps({"run_dir": str(run_dir), "running_pid": pid, "counts": counts,
                               "leaderboard": leaderboard_rows(best)}, indent=2))
             return
         out.print(leaderboard_table(best, f"Leaderboard of {run_dir}"))
         out.print(f"proposals {counts['proposals']}, admitted {counts['admitted']}, "
                   f"evaluated {counts['evaluated']} ({counts['fresh_evaluations']} fresh, "
-                  f"{counts['cache_hits']} cache hits)")
+                  f"{counts['cache_hits']} cache hits), {counts['in_flight']} in flight")
+        out.print("not running" if pid is None else f"running (pid {pid})" if pid > 0
+                  else "running")
         if counts["rejections"]:
             parts = ", ".join(f"{k} {v}" for k, v in sorted(counts["rejections"].items(),
                                                              key=lambda kv: -kv[1]))
@@ -261,6 +265,60 @@ def report(run_dir: Path = typer.Option(..., "--run-dir", help="run directory (l
                         f"choose another --out") from None
     print(f"{result.path} ({result.size / 1e6:.2f} MB, {result.images} figures, "
           f"{result.programs} programs, {result.seconds:.1f} s)")
+
+
+# ----------------------------------------------------------------- export
+@app.command()
+@handles_errors
+def export(run_dir: Path | None = typer.Option(None, "--run-dir", help="run to export from"),
+           rank: int | None = typer.Option(None, "--rank", min=1,
+                                           help="leaderboard rank (default 1, the best)"),
+           program_id: int | None = typer.Option(None, "--id", help="program id"),
+           ir: str | None = typer.Option(None, "--ir", help="IR hash or unique prefix; without "
+                                         "--run-dir it is looked up in the shared cache"),
+           out_file: Path | None = typer.Option(None, "--out", help="file to write (default: "
+                                                "print to stdout)"),
+           config: Path | None = typer.Option(None, help="TOML config (lab and shared cache for "
+                                              "--ir without --run-dir)")):
+    """Write a function as a standalone PyTorch module (imports torch only)."""
+    from actmine.store import export as exporting
+    from actmine.store.cache import ResultCache
+    from actmine.store.run_dir import open_run
+
+    from .console import err
+
+    if sum(x is not None for x in (rank, program_id, ir)) > 1:
+        raise UserError("choose one of --rank, --id and --ir")
+    if run_dir is None and ir is None:
+        raise UserError("pass --run-dir DIR (with --rank K or --id N) or --ir HASH")
+    try:
+        if run_dir is not None:
+            run = open_run(run_dir, readonly=True)
+            try:
+                function, info = exporting.from_run(run, rank=rank, program_id=program_id,
+                                                    ir_prefix=ir)
+            finally:
+                run.close()
+        else:
+            settings = load_settings(config)
+            directory = settings.cache.shared_dir() or shared_cache_dir()
+            if not directory.exists():
+                raise UserError(f"the shared cache {directory} does not exist; pass --run-dir")
+            cache = ResultCache(directory)
+            try:
+                function, info = exporting.from_cache(cache, ir, settings.lab.to_config().hash)
+            finally:
+                cache.close()
+        code = exporting.render_module(function, info)
+        if out_file is None:
+            sys.stdout.write(code)
+            return
+        exporting.write_module(out_file, code)
+    except exporting.ExportError as exc:
+        raise UserError(str(exc)) from None
+    fitness = f"fitness {info.fitness:+.4f}, " if info.fitness is not None else ""
+    err.print(f"wrote {out_file}: activation {info.ir_hash[:12]} ({fitness}{info.flops} "
+              f"FLOPs/element); use it as {out_file.stem}.Activation()")
 
 
 # ----------------------------------------------------------------- doctor
