@@ -68,32 +68,40 @@ class _Sandboxed:
         os._exit(3)
 
 
-def run(request: dict, result_fd: int, zygote_pid: int) -> None:
-    """Entry point in the forked child. Never returns."""
+def run(request: dict, result_fd: int, parent_pid: int) -> None:
+    """Entry point in the forked child (or a fresh interpreter). Never returns."""
     box = _Sandboxed(result_fd, request["nonce"])
     try:
-        os.setsid()
-        protections.die_with_parent(zygote_pid)
-        protections.close_fds_except({result_fd})
-        os.umask(0o077)
-        protections.apply_rlimits(int(request.get("cpu_seconds", 10)),
-                                  request.get("address_space_bytes"))
-        if request.get("network_namespace"):
-            protections.unshare_network()
-        if request.get("seccomp"):
-            protections.apply_seccomp()
-        _install_audit_hook(box)
+        protections.harden(request, result_fd, parent_pid)
+    except BaseException as exc:  # noqa: BLE001 - never run a candidate half-protected
+        box.send({"status": "reject", "category": Category.CRASHED.value,
+                  "reason": one_line(f"the sandbox could not be set up ({type(exc).__name__}: "
+                                     f"{exc}); this is not the candidate's fault")})
+        os._exit(0)
+    try:
+        if request.get("audit_hook", True):
+            _install_audit_hook(box)
         payload = _run_candidate(request)
     except Rejection as rej:
         payload = {"status": "reject", "category": rej.category.value, "reason": rej.reason}
     except MemoryError:
-        payload = {"status": "reject", "category": Category.MEMORY.value,
-                   "reason": "ran out of memory; avoid huge intermediate tensors"}
-    except BaseException as exc:  # noqa: BLE001 - SystemExit etc. must not look like success
+        payload = _out_of_memory()
+    except RecursionError:
         payload = {"status": "reject", "category": Category.CRASHED.value,
-                   "reason": one_line(f"{type(exc).__name__}: {exc}")}
+                   "reason": "recursion too deep; helpers must not call themselves"}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit etc. must not look like success
+        if "allocate" in str(exc) or "out of memory" in str(exc).lower():
+            payload = _out_of_memory()
+        else:
+            payload = {"status": "reject", "category": Category.CRASHED.value,
+                       "reason": one_line(f"{type(exc).__name__}: {exc}")}
     box.send(payload)
     os._exit(0)  # no atexit hooks, no finalisers of candidate objects
+
+
+def _out_of_memory() -> dict:
+    return {"status": "reject", "category": Category.MEMORY.value,
+            "reason": "ran out of memory; avoid huge intermediate tensors and numbers"}
 
 
 def _install_audit_hook(box: _Sandboxed) -> None:

@@ -22,9 +22,18 @@ from .reasons import Category, Rejection
 # formulas and fused kernels) and are charged explicit FLOP weights. Only the few
 # composites PyTorch does not tag pointwise are broken into their parts.
 DECOMPOSITIONS = get_decompositions([
-    torch.ops.aten.hardswish, torch.ops.aten.log_sigmoid_forward, torch.ops.aten.softshrink,
-    torch.ops.aten.hardshrink,
+    torch.ops.aten.hardswish, torch.ops.aten.softshrink, torch.ops.aten.hardshrink,
 ])
+
+
+def _log_sigmoid_forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    # PyTorch's own decomposition builds its zero with new_zeros (a factory op the IR does
+    # not allow); clamp_max(x, 0) is the same value and the same gradient.
+    z = torch.exp(-torch.abs(x))
+    return torch.clamp_max(x, 0) - torch.log1p(z), z
+
+
+DECOMPOSITIONS[torch.ops.aten.log_sigmoid_forward.default] = _log_sigmoid_forward
 PASS_THROUGH = {"aten.lift_fresh_copy.default", "aten.alias.default", "aten.detach.default",
                 "aten.clone.default"}
 NOT_POINTWISE_HINTS = {
@@ -53,6 +62,9 @@ def trace(fn, max_nodes: int) -> dict:
         raise Rejection(Category.MEMORY, "ran out of memory while tracing") from None
     except Exception as exc:  # noqa: BLE001 - every failure becomes a reason
         raise _classify_trace_error(exc) from None
+    # Dead nodes are no part of the function (e.g. the unused buffer of log_sigmoid's
+    # decomposition); mutations of the input are impure, so they survive and are rejected.
+    gm.graph.eliminate_dead_code()
     return graph_to_ir(gm, max_nodes)
 
 

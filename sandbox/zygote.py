@@ -1,13 +1,19 @@
 """The zygote: a trusted, single-threaded process that imports torch once and forks one
 sandboxed child per candidate (fresh interpreters cost seconds; a fork costs milliseconds).
 
-It never runs candidate code itself. Protocol over a SOCK_SEQPACKET Unix socket (one
-message per packet), with the result pipe's write end passed as an fd (SCM_RIGHTS):
+It never runs candidate code itself. It is the child subreaper of every candidate, so
+orphans (a double-forked daemon) are re-parented to it and reaped. Protocol over a
+SOCK_SEQPACKET Unix socket (one message per packet), with the result pipe's write end
+passed as an fd (SCM_RIGHTS):
 
     -> {"op": "spawn", ...request}   + [result_write_fd]   <- {"pid": N}
-    -> {"op": "reap", "pid": N}                            <- {"pid": N, "status": S}
+    -> {"op": "reap", "pid": N, "uid": U}                  <- {"pid": N, "status": S,
+                                                               "survivors": K}
 
-Run as ``python -m actmine.sandbox.zygote FD``.
+``survivors`` counts processes of the candidate's uid still alive after the candidate
+itself was reaped; they are killed (and reaped) before the reply.
+
+Run as ``python -m actmine.sandbox.zygote FD [PROBE_UID]``.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import sys
 MAX_MESSAGE = 64 * 1024
 
 
-def _warm_up() -> dict:
+def _warm_up():
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
@@ -29,31 +35,38 @@ def _warm_up() -> dict:
     torch.set_num_interop_threads(1)
     import torch.nn.functional as F
 
-    from . import child, protections, trace_graph
+    from . import child, trace_graph
 
     # Trace a few representative functions so lazy imports and caches happen here, not
-    # in every child (and not after the audit hook is armed).
+    # in every child (and not after the audit hook, Landlock and the uid drop are armed).
     samples = [
         lambda x: F.gelu(x) + 0.1 * torch.sin(x),
         lambda x: F.mish(x) * torch.sinc(x) + torch.where(x > 0, x, torch.tensor(0.5) * x),
         lambda x: torch.tanh(x.double()).float() ** 2 + F.softplus(x) / (1 + x.abs()),
         lambda x: torch.clamp(F.elu(x), min=-1, max=2) + torch.erf(x) * torch.exp(-x * x),
+        lambda x: F.logsigmoid(x) + F.hardswish(x) + torch.lgamma(x.abs() + 1),
     ]
     for fn in samples:
         trace_graph.trace(fn, 64)
-    for bad in (lambda x: x - x.mean(), lambda x: x * x.shape[0]):
+    for bad in (lambda x: x - x.mean(), lambda x: x * x.shape[0],
+                lambda x: x if x.sum() > 0 else -x):
         try:
             trace_graph.trace(bad, 64)
         except Exception:  # noqa: BLE001 - warming the rejection paths too
             pass
-    del child
-    return protections.probe()
+    del child  # imported for its module-level work only
+
+    def sample() -> None:
+        ir = trace_graph.trace(samples[0], 64)
+        assert ir["nodes"], "empty trace"
+        samples[1](torch.randn(7))
+
+    return sample
 
 
 def serve(sock: socket.socket) -> None:
-    from . import child, protections
+    from . import child, uids
 
-    protections.set_child_subreaper()
     statuses: dict[int, int] = {}
     me = os.getpid()
     while True:
@@ -86,7 +99,11 @@ def serve(sock: socket.socket) -> None:
                     _, status = os.waitpid(pid, 0)
                 except ChildProcessError:
                     status = -1
-            sock.send(json.dumps({"pid": pid, "status": status}).encode())
+            uid = message.get("uid")
+            survivors = uids.sweep(uid) if isinstance(uid, int) and uids.is_sandbox_uid(uid) else 0
+            _reap_all(statuses)
+            sock.send(json.dumps({"pid": pid, "status": status,
+                                  "survivors": survivors}).encode())
         else:
             for fd in fds:
                 os.close(fd)
@@ -108,9 +125,14 @@ def _reap_all(statuses: dict[int, int]) -> None:
 
 def main() -> None:
     fd = int(sys.argv[1])
+    probe_uid = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] != "-" else None
     sock = socket.socket(fileno=fd)
-    protections = _warm_up()
-    sock.send(json.dumps({"ready": True, "protections": protections}).encode())
+    from . import probe, protections
+
+    protections.set_child_subreaper()  # before any fork, so no orphan escapes us
+    sample = _warm_up()
+    report = probe.probe(probe_uid, sample)
+    sock.send(json.dumps({"ready": True, "protections": report}).encode())
     serve(sock)
 
 
