@@ -213,22 +213,28 @@ def interpret(data: bytes, outcome: str, status: int, survivors: int, elapsed: f
 
 
 def _read_capped(fd: int, deadline: float) -> tuple[bytes, str]:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
+    """Read one length-prefixed result (8-byte big-endian size, then JSON) from fd.
+
+    Outcomes: "ok" (a whole frame), "eof" (the writer vanished first), "timeout",
+    "overflow" (the announced or received size is over RESULT_CAP)."""
+    buffer = bytearray()
+    needed = 8
+    while len(buffer) < needed:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return b"".join(chunks), "timeout"
+            return b"", "timeout"
         ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
         if not ready:
             continue
         chunk = os.read(fd, 65536)
         if not chunk:
-            return b"".join(chunks), "eof"
-        size += len(chunk)
-        if size > RESULT_CAP:
-            return b"", "overflow"
-        chunks.append(chunk)
+            return b"", "eof"
+        buffer += chunk
+        if needed == 8 and len(buffer) >= 8:
+            needed = 8 + int.from_bytes(buffer[:8], "big")
+            if needed > 8 + RESULT_CAP:
+                return b"", "overflow"
+    return bytes(buffer[8:needed]), "ok"
 
 
 def _kill_group(pid: int) -> None:

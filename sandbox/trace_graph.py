@@ -13,6 +13,7 @@ import torch
 from torch._decomp import get_decompositions
 from torch.func import functionalize
 from torch.fx.experimental.proxy_tensor import make_fx
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from .ir import DROPPED_KWARGS, IR_VERSION
 from .optable import is_allowed, packet_name
@@ -50,11 +51,34 @@ NOT_POINTWISE_HINTS = {
 }
 
 
+class _OpBudget(TorchDispatchMode):
+    """Stops tracing as soon as more ops were dispatched than the graph may hold, so a
+    recursion or a helper called in a loop is refused in milliseconds, not at the deadline."""
+
+    def __init__(self, cap: int):
+        super().__init__()
+        self.cap = cap
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += 1
+        if self.count > self.cap:
+            raise Rejection(Category.OVER_BUDGET,
+                            f"the function runs more than {self.cap} tensor ops (a recursion "
+                            f"or a helper called in a loop?); simplify it")
+        return func(*args, **(kwargs or {}))
+
+
 def trace(fn, max_nodes: int) -> dict:
     """Return the IR dict for fn, or raise Rejection with a reason a model can act on."""
     example = torch.randn(8)
+
+    def budgeted(x):
+        with _OpBudget(max_nodes):
+            return fn(x)
+
     try:
-        gm = make_fx(functionalize(fn), tracing_mode="symbolic",
+        gm = make_fx(functionalize(budgeted), tracing_mode="symbolic",
                      decomposition_table=DECOMPOSITIONS)(example)
     except Rejection:
         raise

@@ -27,7 +27,7 @@ import sys
 MAX_MESSAGE = 64 * 1024
 
 
-def _warm_up():
+def warm_up():
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
@@ -130,7 +130,8 @@ def main() -> None:
     from . import probe, protections
 
     protections.set_child_subreaper()  # before any fork, so no orphan escapes us
-    sample = _warm_up()
+    protections.compile_seccomp()  # once, inherited by every child
+    sample = warm_up()
     report = probe.probe(probe_uid, sample)
     sock.send(json.dumps({"ready": True, "protections": report}).encode())
     serve(sock)
