@@ -11,6 +11,7 @@ bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks printed as side-b
 @bench_app.command("admission")
 def admission(rounds: int = typer.Option(5, min=1, help="zygote admissions per source"),
               fresh_rounds: int = typer.Option(1, min=1, help="fresh-interpreter admissions per source"),
+              sources: int = typer.Option(6, min=1, max=6, help="how many of the built-in sources"),
               as_json: bool = typer.Option(False, "--json", help="print JSON")):
     """Median admission latency: zygote children vs a fresh `python -c` per candidate."""
     import json
@@ -23,12 +24,12 @@ def admission(rounds: int = typer.Option(5, min=1, help="zygote admissions per s
         if not as_json:
             err.print(f"[dim]source {done}/{total} measured[/dim]")
 
-    result = measure(rounds, fresh_rounds, progress)
+    result = measure(rounds, fresh_rounds, progress, sources)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
         return
     met = result.speedup >= 10 and result.zygote_median_ms < 150
-    out.print(f"admission latency, median over the same {len(SOURCES)} sources, measured "
+    out.print(f"admission latency, median over the same {min(sources, len(SOURCES))} sources, measured "
               f"side by side ({result.cpus} CPUs, load average {result.load_average:.1f}):")
     out.print(f"  zygote (fork of a warm process)   {result.zygote_median_ms:8.0f} ms  "
               f"({len(result.zygote_ms)} runs; zygote start-up once: "

@@ -54,7 +54,8 @@ class AdmissionBench:
                 "cpus": self.cpus, "load_average": round(self.load_average, 2)}
 
 
-def measure(rounds: int = 5, fresh_rounds: int = 1, progress=None) -> AdmissionBench:
+def measure(rounds: int = 5, fresh_rounds: int = 1, progress=None,
+            sources: int = len(SOURCES)) -> AdmissionBench:
     """For every source: ``fresh_rounds`` fresh-interpreter admissions and ``rounds`` zygote
     admissions, interleaved so both paths see the same machine load."""
     zygote = Zygote()
@@ -66,13 +67,14 @@ def measure(rounds: int = 5, fresh_rounds: int = 1, progress=None) -> AdmissionB
     zygote_ms: list[float] = []
     fresh_ms: list[float] = []
     try:
-        for i, source in enumerate(SOURCES):
+        chosen = SOURCES[:max(1, sources)]
+        for i, source in enumerate(chosen):
             for _ in range(fresh_rounds):
                 fresh_ms.append(_timed(source, config, fresh))
             for _ in range(rounds):
                 zygote_ms.append(_timed(source, config, zygote))
             if progress is not None:
-                progress(i + 1, len(SOURCES))
+                progress(i + 1, len(chosen))
     finally:
         zygote.close()
     return AdmissionBench(zygote_ms, fresh_ms, start_s, os.cpu_count() or 1,

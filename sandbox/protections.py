@@ -210,6 +210,8 @@ def harden(request: dict, result_fd: int, parent_pid: int) -> None:
     fails: a candidate never runs with less than the supervisor asked for."""
     new_session()
     die_with_parent(parent_pid)
+    if request.get("seccomp"):
+        compile_seccomp()  # cached in zygote children; needs a temp file, so before Landlock
     close_fds_except({result_fd})
     os.umask(0o077)
     os.chdir("/")

@@ -388,6 +388,11 @@ class _Checker:
         loop_bounds = {id(gen.iter) for node in ast.walk(expr)
                        if isinstance(node, (ast.ListComp, ast.GeneratorExp))
                        for gen in node.generators}
+        # Inner links of a module path are judged by the whole path, on the outer node.
+        module_prefixes = {id(node.value) for node in ast.walk(expr)
+                           if isinstance(node, ast.Attribute)
+                           and isinstance(node.value, ast.Attribute)
+                           and (self._attribute_chain(node.value) or [""])[0] in self.aliases}
         # Name a reduction or reordering first: "x.sort is not pointwise" tells a model
         # more than "'.values' is not allowed" about the same line.
         for node in ast.walk(expr):
@@ -409,6 +414,11 @@ class _Checker:
                 if isinstance(node.ctx, ast.Load) and node.id not in names:
                     raise reject(f"the name {node.id!r} is not defined or not allowed", node)
             elif isinstance(node, ast.Attribute):
+                if id(node) in module_prefixes:  # torch.nn in torch.nn.functional.gelu
+                    if node.attr.startswith("_"):
+                        raise reject(f"private attributes like {node.attr!r} are not allowed",
+                                     node)
+                    continue
                 self._check_attribute(node)
             elif isinstance(node, ast.Call):
                 if id(node) not in loop_bounds:
