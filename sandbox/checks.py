@@ -144,6 +144,10 @@ def check_finite(fn: Activation) -> None:
         raise Rejection(Category.NON_FINITE,
                         f"the output is not finite at x={where:g}; guard divisions and logs "
                         f"(e.g. torch.where or adding a small epsilon)")
+    if not y.requires_grad:
+        raise Rejection(Category.FORBIDDEN,
+                        "the output does not depend on x (a constant); an activation must "
+                        "compute from its input")
     (grad,) = torch.autograd.grad(y.sum(), x)
     bad = ~torch.isfinite(grad)
     if bad.any():

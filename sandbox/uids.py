@@ -20,7 +20,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-UID_BASE = int(os.environ.get("ACTMINE_SANDBOX_UID_BASE", "60100"))
+# "off" (or anything not a number) turns the uid drop off, for hosts where no free range
+# exists (rootless containers map few uids); the loss is announced like any missing layer.
+_SETTING = os.environ.get("ACTMINE_SANDBOX_UID_BASE", "60100").strip()
+UID_BASE = int(_SETTING) if _SETTING.isdigit() else -1
 SLOTS = 64
 LOCK_DIRS = ("/run/actmine-sandbox", "/tmp/actmine-sandbox-locks")
 
@@ -33,6 +36,8 @@ class Availability:
 
 def availability() -> Availability:
     """Can this process hand out dedicated uids? (root, a free uid range, a lock dir)"""
+    if UID_BASE < 0:
+        return Availability(False, f"turned off by ACTMINE_SANDBOX_UID_BASE={_SETTING!r}")
     if os.geteuid() != 0:
         return Availability(False, "not running as root, so candidates keep your uid "
                                    "(RLIMIT_NPROC and the sweep by uid are off)")
@@ -128,7 +133,7 @@ def processes_of(uid: int) -> list[int]:
 
 
 def is_sandbox_uid(uid: int) -> bool:
-    return UID_BASE <= uid < UID_BASE + SLOTS
+    return UID_BASE >= 0 and UID_BASE <= uid < UID_BASE + SLOTS
 
 
 def sweep(uid: int, rounds: int = 50) -> int:

@@ -80,3 +80,14 @@ def test_bench_admission_runs_both_paths(cli):
     data = json.loads(proc.stdout)
     assert data["zygote_runs"] == 2 and data["fresh_runs"] == 1
     assert data["zygote_median_ms"] > 0 and data["fresh_median_ms"] > 0
+
+
+def test_a_missing_layer_is_loud_and_admission_still_works(cli):
+    off = {"ACTMINE_SANDBOX_UID_BASE": "off"}
+    report = json.loads(cli("doctor", "--json", timeout=300, extra_env=off).stdout)
+    assert report["protections"]["uid_drop"]["ok"] is False
+    assert "ACTMINE_SANDBOX_UID_BASE" in report["protections"]["uid_drop"]["detail"]
+    assert "uid_drop" in report["missing"]
+    proc = cli("check", VALID / "gelu_erf.py", timeout=300, extra_env=off)
+    assert proc.returncode == 0, proc.stderr
+    assert "SANDBOX PROTECTION MISSING" in proc.stderr and "uid_drop" in proc.stderr
