@@ -1,8 +1,11 @@
 """The candidate process: forked from the zygote, hardened, runs the proposal exactly once.
 
-Everything here before ``_run_candidate`` is trusted code running in the fresh fork. The
-result leaves only through ``result_fd`` as one size-capped JSON object carrying the
-supervisor's nonce; stdout and stderr go to /dev/null, so printed "results" mean nothing.
+Everything here before ``_run_candidate`` is trusted code running in the fresh fork; the
+OS layers are applied by ``protections.harden`` before any candidate code runs. The result
+leaves only through ``result_fd`` as one length-prefixed, size-capped JSON object carrying
+the supervisor's nonce; stdout and stderr go to /dev/null, so printed "results" mean
+nothing, and the parent re-checks whatever arrives (a forged result can only name a
+pointwise IR that passes the parent's own checks).
 """
 
 from __future__ import annotations

@@ -131,3 +131,10 @@ def test_address_space_limit_turns_a_huge_allocation_into_memory(zygote, arena):
     verdict = run(arena, "memory_bomb_empty", ("audit_hook",))
     assert verdict.category == "memory", verdict.reason
     arena.assert_untouched(zygote.pid, verdict.to_dict())
+
+
+def test_a_forged_result_with_the_right_nonce_is_still_validated(zygote, arena):
+    verdict = run(arena, "forged_result", ("audit_hook",))
+    assert not verdict.admitted and verdict.category == "not_pointwise", verdict.reason
+    assert "aten.mean" in verdict.reason
+    arena.assert_untouched(zygote.pid, verdict.to_dict())
