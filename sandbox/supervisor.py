@@ -56,6 +56,7 @@ class Zygote:
         self._sock: socket.socket | None = None
         self.report: dict[str, dict] = {}  # layer -> {"ok": bool, "detail": str}
         self._uids = uids.UidPool()
+        self._reclaimer = uids.Reclaimer()
 
     @property
     def protections(self) -> dict[str, bool]:
@@ -146,6 +147,7 @@ class Zygote:
         """Run one candidate; return its JSON result or raise Rejection."""
         self.start()
         lease = self._uids.acquire() if self.protections.get("uid_drop") else None
+        handle: int | None = None
         try:
             message = spawn_message(request, limits, self.protections, lease, without)
             read_fd, write_fd = os.pipe()
@@ -160,16 +162,23 @@ class Zygote:
             if not isinstance(pid, int):
                 os.close(read_fd)
                 raise ZygoteError(f"zygote refused the candidate: {reply}")
+            handle = uids.pidfd(pid)
             started = time.monotonic()
             try:
                 data, outcome = _read_capped(read_fd, started + limits.wall_seconds)
             finally:
                 os.close(read_fd)
                 _kill_group(pid)
-            reaped = self._call({"op": "reap", "pid": pid, "uid": message.get("uid")})
+            # Without a result we need the exit status (waiting for the exit); a candidate
+            # that could fork (no seccomp) is swept for leftovers before its verdict.
+            failed = outcome != "ok"
+            reaped = self._call({"op": "reap", "pid": pid, "uid": message.get("uid"),
+                                 "wait": failed, "sweep": failed or not message["seccomp"]})
         finally:
             if lease is not None:
-                lease.release()
+                self._reclaimer.hand_over(lease, handle)
+            elif handle is not None:
+                os.close(handle)
         return interpret(data, outcome, reaped.get("status", -1), reaped.get("survivors", 0),
                          time.monotonic() - started, message["nonce"], limits)
 

@@ -12,8 +12,11 @@ never share a uid; the kernel drops a lease when its holder dies.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import pwd
+import queue
+import select
 import signal
 import stat
 import threading
@@ -108,8 +111,8 @@ class UidPool:
             time.sleep(0.05)
 
 
-def processes_of(uid: int) -> list[int]:
-    """Live (non-zombie) processes whose real or effective uid is ``uid``."""
+def processes_of(uid: int, zombies: bool = False) -> list[int]:
+    """Processes whose real or effective uid is ``uid`` (live ones, plus zombies if asked)."""
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -127,7 +130,7 @@ def processes_of(uid: int) -> list[int]:
                 uid_line = line
                 break
         ids = uid_line.split()[1:3]
-        if str(uid).encode() in ids and b"Z" not in state.split()[1:2]:
+        if str(uid).encode() in ids and (zombies or b"Z" not in state.split()[1:2]):
             found.append(int(name))
     return found
 
@@ -136,8 +139,9 @@ def is_sandbox_uid(uid: int) -> bool:
     return UID_BASE >= 0 and UID_BASE <= uid < UID_BASE + SLOTS
 
 
-def sweep(uid: int, rounds: int = 50) -> int:
-    """SIGKILL every process of ``uid`` until none is left; return how many there were.
+def sweep(uid: int, rounds: int = 50, exclude: int | None = None) -> int:
+    """SIGKILL every process of ``uid`` until none is left; return how many there were,
+    not counting ``exclude`` (the candidate itself, killed already and maybe still exiting).
 
     Killed processes cannot fork any more, so a few rounds always suffice; the rounds cap
     only guards against a process in uninterruptible sleep."""
@@ -155,4 +159,63 @@ def sweep(uid: int, rounds: int = 50) -> int:
             except ProcessLookupError:
                 pass
         time.sleep(0.01)
-    return len(killed)
+    return len(killed - {exclude})
+
+
+class Reclaimer:
+    """Gives a uid back once everything its candidate left behind is gone: the candidate's
+    exit (tearing down a torch-sized address space takes tens of ms) and the last sweep
+    happen here, on a background thread, not between a candidate and its verdict."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Lease, int | None]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def hand_over(self, lease: Lease, pidfd: int | None) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="actmine-reclaimer",
+                                                daemon=True)
+                self._thread.start()
+        self._queue.put((lease, pidfd))
+
+    def drain(self) -> None:
+        """Block until every handed-over uid is free again."""
+        self._queue.join()
+
+    def _loop(self) -> None:
+        while True:
+            lease, pidfd = self._queue.get()
+            try:
+                self._reclaim(lease.uid, pidfd)
+            except Exception:  # noqa: BLE001 - never lose a lease to a scan error
+                logging.getLogger("actmine.sandbox").exception("reclaiming uid %s", lease.uid)
+            finally:
+                if pidfd is not None:
+                    os.close(pidfd)
+                lease.release()
+                self._queue.task_done()
+
+    @staticmethod
+    def _reclaim(uid: int, pidfd: int | None, timeout: float = 10.0) -> None:
+        if pidfd is not None:
+            select.select([pidfd], [], [], timeout)  # readable once the candidate has exited
+        late = sweep(uid)
+        if late:
+            logging.getLogger("actmine.sandbox").warning(
+                "a candidate left %d process(es) behind although it could not fork; killed "
+                "them (uid %d)", late, uid)
+        # Zombies still count against RLIMIT_NPROC: wait (briefly) for the zygote to reap
+        # them; if the zygote died they belong to init, and only the lease can move on.
+        deadline = time.monotonic() + 2.0
+        while processes_of(uid, zombies=True) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits (None if it is gone already)."""
+    try:
+        return os.pidfd_open(pid)
+    except (ProcessLookupError, OSError, AttributeError):
+        return None

@@ -68,10 +68,12 @@ def serve(sock: socket.socket) -> None:
     from . import child, uids
 
     statuses: dict[int, int] = {}
+    forgotten: set[int] = set()
     me = os.getpid()
     while True:
-        ready, _, _ = select.select([sock], [], [], 0.5)
-        _reap_all(statuses)
+        # Wake often: exited candidates are reaped here, and their uid is free only then.
+        ready, _, _ = select.select([sock], [], [], 0.05)
+        _reap_all(statuses, forgotten)
         if not ready:
             continue
         try:
@@ -94,15 +96,19 @@ def serve(sock: socket.socket) -> None:
         elif message.get("op") == "reap":
             pid = int(message["pid"])
             status = statuses.pop(pid, None)
-            if status is None:
+            if status is None and message.get("wait", True):
                 try:
                     _, status = os.waitpid(pid, 0)
                 except ChildProcessError:
                     status = -1
+            elif status is None:
+                forgotten.add(pid)  # still exiting: _reap_all collects it, nobody asks
             uid = message.get("uid")
-            survivors = uids.sweep(uid) if isinstance(uid, int) and uids.is_sandbox_uid(uid) else 0
-            _reap_all(statuses)
-            sock.send(json.dumps({"pid": pid, "status": status,
+            survivors = 0
+            if message.get("sweep", True) and isinstance(uid, int) and uids.is_sandbox_uid(uid):
+                survivors = uids.sweep(uid, exclude=pid)
+            _reap_all(statuses, forgotten)
+            sock.send(json.dumps({"pid": pid, "status": -1 if status is None else status,
                                   "survivors": survivors}).encode())
         else:
             for fd in fds:
@@ -110,7 +116,7 @@ def serve(sock: socket.socket) -> None:
             sock.send(json.dumps({"error": "unknown op"}).encode())
 
 
-def _reap_all(statuses: dict[int, int]) -> None:
+def _reap_all(statuses: dict[int, int], forgotten: set[int]) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -118,6 +124,9 @@ def _reap_all(statuses: dict[int, int]) -> None:
             return
         if pid == 0:
             return
+        if pid in forgotten:
+            forgotten.discard(pid)
+            continue
         statuses[pid] = status
         if len(statuses) > 4096:  # orphans nobody asks about
             statuses.pop(next(iter(statuses)))
