@@ -102,3 +102,19 @@ def test_fresh_interpreter_reaches_the_same_verdicts():
         a, b = admit(source, config, zygote), admit(source, config, fresh)
         assert (a.category, a.ir_hash) == (b.category, b.ir_hash) and a.category == category
     assert Category.ESCAPE.value == "escape"
+
+
+def test_concurrent_admissions_get_their_own_verdicts():
+    from concurrent.futures import ThreadPoolExecutor
+
+    sources = {name: (CORPUS / f"{name}.py").read_text()
+               for name in ("valid/gelu_sine", "valid/mish", "adversarial/batch_mean",
+                            "adversarial/nan_at_zero", "valid/gmtu", "adversarial/roll_neighbour")}
+    with ThreadPoolExecutor(4) as pool:
+        verdicts = dict(zip(sources, pool.map(admit, sources.values())))
+    assert verdicts["valid/gelu_sine"].flops == 22 and verdicts["valid/mish"].flops == 27
+    assert verdicts["valid/gmtu"].admitted
+    assert verdicts["adversarial/batch_mean"].category == "not_pointwise"
+    assert verdicts["adversarial/nan_at_zero"].category == "non_finite"
+    assert verdicts["adversarial/roll_neighbour"].category == "not_pointwise"
+    assert not survivors(supervisor.shared_zygote().pid)
