@@ -209,13 +209,17 @@ def interpret(data: bytes, outcome: str, status: int, survivors: int, elapsed: f
         raise Rejection(Category.TIMEOUT,
                         f"did not finish within {limits.wall_seconds:g} s; avoid loops and "
                         f"huge tensors")
-    if outcome == "overflow":
-        raise Rejection(Category.CRASHED, "produced an oversized result")
+    if outcome == "overflow":  # the child caps its own results, so this one was forged
+        raise Rejection(Category.ESCAPE, "wrote an oversized message to the sandbox's result "
+                                         "channel; do not touch file descriptors")
     if survivors:
         raise Rejection(Category.ESCAPE,
                         f"left {survivors} process(es) running after it returned; activation "
                         f"functions must not start processes")
     result = _decode(data, nonce)
+    if result is None and outcome == "ok":
+        raise Rejection(Category.ESCAPE, "wrote a forged or malformed result to the sandbox's "
+                                         "result channel; do not touch file descriptors")
     if result is None:
         raise Rejection(*_explain_death(status, elapsed, limits))
     return result
