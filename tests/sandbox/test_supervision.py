@@ -14,7 +14,7 @@ from actmine.sandbox import AdmissionConfig, admit, supervisor, uids
 from actmine.sandbox.fresh import FreshInterpreter
 from actmine.sandbox.reasons import Category, Rejection
 from actmine.sandbox.supervisor import SandboxLimits, Zygote
-from sandbox_corpus import CORPUS, survivors
+from sandbox_corpus import CORPUS, assert_no_survivors, survivors
 
 root_only = pytest.mark.skipif(not uids.availability().ok, reason=uids.availability().detail)
 
@@ -117,4 +117,4 @@ def test_concurrent_admissions_get_their_own_verdicts():
     assert verdicts["adversarial/batch_mean"].category == "not_pointwise"
     assert verdicts["adversarial/nan_at_zero"].category == "non_finite"
     assert verdicts["adversarial/roll_neighbour"].category == "not_pointwise"
-    assert not survivors(supervisor.shared_zygote().pid)
+    assert_no_survivors(supervisor.shared_zygote().pid)
