@@ -146,7 +146,10 @@ class Zygote:
             without: Iterable[str] = ()) -> dict:
         """Run one candidate; return its JSON result or raise Rejection."""
         self.start()
-        lease = self._uids.acquire() if self.protections.get("uid_drop") else None
+        try:
+            lease = self._uids.acquire() if self.protections.get("uid_drop") else None
+        except OSError as exc:  # TimeoutError included: every sandbox uid busy for a minute
+            raise ZygoteError(f"no sandbox uid free: {exc}") from None
         handle: int | None = None
         try:
             message = spawn_message(request, limits, self.protections, lease, without)
