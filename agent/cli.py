@@ -82,11 +82,14 @@ def check(file: Path = typer.Argument(..., help="Python file defining activation
                    "category": admission.category, "reason": admission.reason,
                    "flops": admission.flops, "nodes": admission.nodes,
                    "ir_hash": admission.ir_hash, "seconds": round(admission.seconds, 4),
+                   "flops_breakdown": [list(row) for row in admission.flops_breakdown],
                    "ir": admission.ir.to_dict() if admission.ir else None}
         print(json.dumps(payload, indent=2))
     elif admission.admitted:
-        out.print(f"admitted: {admission.flops} FLOPs/element, {admission.nodes} ops, "
-                  f"IR {admission.ir_hash}")
+        from .flops_table import cost_breakdown
+
+        out.print(f"admitted: {admission.flops} FLOPs/element ({cost_breakdown(admission)}), "
+                  f"{admission.nodes} ops, IR {admission.ir_hash}", soft_wrap=True)
     else:
         print(f"rejected [{admission.category}]: {admission.reason}", file=sys.stderr)
     if not admission.admitted:
@@ -324,22 +327,70 @@ def export(run_dir: Path | None = typer.Option(None, "--run-dir", help="run to e
 # ----------------------------------------------------------------- doctor
 @app.command()
 @handles_errors
-def doctor():
-    """Which sandbox protections this machine provides, and the FLOP weight table."""
-    from actmine.sandbox.optable import weight_table
-    from actmine.sandbox.supervisor import shared_zygote
+def doctor(as_json: bool = typer.Option(False, "--json", help="print JSON"),
+           strict: bool = typer.Option(False, "--strict",
+                                       help="exit 1 when any sandbox protection is missing")):
+    """Which sandbox protections this machine provides (measured), and the FLOP weights."""
+    from actmine.sandbox.optable import FLOP_TABLE_VERSION, weight_table
+    from actmine.sandbox.protections import LAYERS
+    from actmine.sandbox.supervisor import ZygoteError, shared_zygote
 
     from .console import out
 
     zygote = shared_zygote()
-    zygote.start()
-    for name, ok in zygote.protections.items():
-        out.print(f"{'ok ' if ok else 'MISSING'} {name}")
-    missing = [k for k, v in zygote.protections.items() if not v]
-    if missing:
-        out.print(f"[yellow]warning: {', '.join(missing)} unavailable; candidates run with "
-                  f"the remaining layers only[/yellow]")
-    out.print("FLOP weights per element: " + ", ".join(f"{k}={v}" for k, v in weight_table().items()))
+    try:
+        zygote.start()
+    except ZygoteError as exc:
+        raise UserError(f"{exc}; reinstall with `make setup`") from None
+    report = zygote.report
+    missing = sorted(name for name, layer in report.items() if not layer.get("ok"))
+    weights = weight_table()
+    if as_json:
+        print(json.dumps({"protections": report, "missing": missing,
+                          "flop_table_version": FLOP_TABLE_VERSION, "flop_weights": weights},
+                         indent=2))
+    else:
+        for name, layer in report.items():
+            mark = "[green]ok     [/green]" if layer.get("ok") else "[bold red]MISSING[/bold red]"
+            out.print(f"{mark} {name:<18} {layer.get('detail', '')}", soft_wrap=True)
+        out.print("[green]ok     [/green] audit_hook         trip-wire on open/socket/subprocess/"
+                  "ctypes/imports (defence in depth)")
+        out.print("[green]ok     [/green] static_filter      AST allowlist before anything runs")
+        for name in missing:
+            out.print(f"[yellow]warning: {name} is unavailable, so candidates run without: "
+                      f"{LAYERS.get(name, name)}[/yellow]", soft_wrap=True)
+        by_weight: dict[int, list[str]] = {}
+        for op, weight in weights.items():
+            by_weight.setdefault(weight, []).append(op)
+        out.print(f"\nFLOP weights per element (table v{FLOP_TABLE_VERSION}):")
+        for weight in sorted(by_weight):
+            out.print(f"  {weight:>2}: {', '.join(by_weight[weight])}", soft_wrap=True)
+    if strict and missing:
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------ flops
+@app.command()
+@handles_errors
+def flops(files: list[Path] = typer.Argument(..., help="Python files defining activation(x)"),
+          markdown: bool = typer.Option(False, "--markdown", help="print a Markdown table"),
+          config: Path | None = typer.Option(None, help="TOML config ([admission] section)")):
+    """FLOPs per element of each file's traced IR (the README table is this output)."""
+    from actmine.sandbox.admission import admit
+
+    from .console import out
+    from .flops_table import markdown_table, rich_table
+
+    settings = load_settings(config)
+    admission_config = settings.admission.to_config()
+    sources = [(path.stem, _read_candidate(path)) for path in files]
+    rows = [(name, admit(source, admission_config)) for name, source in sources]
+    if markdown:
+        print(markdown_table(rows), end="")
+    else:
+        out.print(rich_table(rows))
+    if not all(admission.admitted for _, admission in rows):
+        raise typer.Exit(1)
 
 
 def main() -> None:
