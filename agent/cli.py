@@ -266,3 +266,9 @@ def doctor():
 
 def main() -> None:
     app()
+
+
+# --------------------------------------------------------------- transfer
+from .transfer_cmd import transfer as _transfer  # noqa: E402 - registered after the helpers it uses
+
+app.command("transfer")(_transfer)
