@@ -54,7 +54,6 @@ def _transfer(files, run_dir, top, profile, spec, workers, device, png, as_json,
     from actmine.evaluators.transfer import registry, report, runner, summary
     from actmine.evaluators.transfer.common import PROFILES, SEEDS, Context
     from actmine.evaluators.transfer.references import references
-
     from rich.console import Console
 
     from .cli import user_cache_dir

@@ -126,7 +126,7 @@ def _graph_profiles(epochs: tuple[int, int, int], fixed_steps: int = 0) -> dict[
     return {
         "smoke": {**base, "n_train": 6, "n_test": 12, "samples": 32, "test_samples": 8,
                   "hidden": 8, "epochs": epochs[0]},
-        "quick": {**base, "samples": 320, "test_samples": 32, "epochs": epochs[1]},
+        "quick": {**base, "samples": 256, "test_samples": 32, "epochs": epochs[1]},
         "full": {**base, "samples": 1000, "test_samples": 128, "hidden": 128,
                  "epochs": epochs[2]},
     }
@@ -134,7 +134,7 @@ def _graph_profiles(epochs: tuple[int, int, int], fixed_steps: int = 0) -> dict[
 
 BENCHMARKS = [
     Benchmark("bfs", "algorithmic", "breadth-first search (generated)", "pointer acc", True,
-              VERSION, 6.0, _graph_profiles((1, 6, 30)), run_graph("bfs"),
+              VERSION, 6.0, _graph_profiles((1, 5, 30)), run_graph("bfs"),
               notes="ER graphs, degree 2; BFS parents; MPNN, n steps; train n=16, test n=64"),
     Benchmark("bellman-ford", "algorithmic", "shortest paths (generated)", "pointer acc", True,
               VERSION, 8.0, _graph_profiles((1, 6, 30)), run_graph("bellman_ford"),

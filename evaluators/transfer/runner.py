@@ -61,7 +61,7 @@ def run_job(job: dict) -> dict:
         torch.set_num_threads(1)
     bench = registry.get(job["benchmark"])
     activation = ActivationIR.from_json(job["ir_json"]).to_callable()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         details = bench.run(activation, job["seed"], bench.params(job["profile"]), ctx)
         status, reason = "ok", ""
@@ -72,7 +72,8 @@ def run_job(job: dict) -> dict:
     except Exception as exc:  # noqa: BLE001 - one broken job must not end a long run
         details, status, reason = {"metric": None}, "error", f"{type(exc).__name__}: {exc}"
     return {"status": status, "reason": reason, "metric": details.pop("metric"),
-            "details": details, "seconds": round(time.perf_counter() - started, 2)}
+            "details": details, "seconds": round(time.perf_counter() - started, 2),
+            "cpu_seconds": round(time.process_time() - cpu_started, 2)}
 
 
 class ResultStore:
