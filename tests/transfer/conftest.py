@@ -81,6 +81,11 @@ def _series(root: Path) -> None:
 
 
 @pytest.fixture(scope="session")
+def fixture_smiles() -> list[str]:
+    return list(SMILES)
+
+
+@pytest.fixture(scope="session")
 def transfer_data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("transfer-data")
     rng = np.random.default_rng(0)

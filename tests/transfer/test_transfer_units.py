@@ -77,9 +77,10 @@ def test_graph_batches_offset_pointers_into_their_own_graph():
         assert np.array_equal(b.graph[b.edges[0]], b.graph[b.edges[1]])
 
 
-def test_molecule_graphs_and_scaffold_split():
-    from conftest import SMILES  # noqa: I001 - tests/transfer/conftest.py
+def test_molecule_graphs_and_scaffold_split(fixture_smiles):
     from rdkit.Chem.Scaffolds import MurckoScaffold
+
+    SMILES = fixture_smiles  # noqa: N806
 
     arrays = molgraph.featurize(SMILES + ["not a smiles", "[Na+]"], list(range(len(SMILES) + 2)))
     assert len(arrays["y"]) == len(SMILES)  # the unparseable and the bond-less are dropped
