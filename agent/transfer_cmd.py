@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -70,7 +71,11 @@ def _transfer(files, run_dir, top, profile, spec, workers, device, png, as_json,
         if twin is not None:
             err.print(f"[dim]{candidate.label} has the same IR as {twin.label}; shown once[/dim]")
             continue
-        activations.append(candidate)
+        label, n = candidate.label, 1
+        while any(a.label == label for a in activations):  # results are keyed by label
+            n += 1
+            label = f"{candidate.label}-{n}"
+        activations.append(replace(candidate, label=label))
     ctx = Context(device, user_cache_dir() / "transfer-data")
     runner.prepare_data(chosen, profile, ctx, note=lambda m: err.print(f"[dim]{m}[/dim]"))
     jobs = runner.plan(chosen, activations, profile)

@@ -134,12 +134,12 @@ def _graph_profiles(epochs: tuple[int, int, int], fixed_steps: int = 0) -> dict[
 
 BENCHMARKS = [
     Benchmark("bfs", "algorithmic", "breadth-first search (generated)", "pointer acc", True,
-              VERSION, 6.0, _graph_profiles((1, 5, 30)), run_graph("bfs"),
+              VERSION, 2.9, _graph_profiles((1, 5, 30)), run_graph("bfs"),
               notes="ER graphs, degree 2; BFS parents; MPNN, n steps; train n=16, test n=64"),
     Benchmark("bellman-ford", "algorithmic", "shortest paths (generated)", "pointer acc", True,
-              VERSION, 8.0, _graph_profiles((1, 6, 30)), run_graph("bellman_ford"),
+              VERSION, 4.6, _graph_profiles((1, 6, 30)), run_graph("bellman_ford"),
               notes="ER graphs, degree 3, weights U(0.05,1); predecessor pointers"),
     Benchmark("sorting", "algorithmic", "sorting (generated)", "pointer acc", True, VERSION,
-              8.0, _graph_profiles((1, 6, 30), fixed_steps=3), run_graph("sorting"),
+              2.6, _graph_profiles((1, 6, 30), fixed_steps=3), run_graph("sorting"),
               notes="keys U(0,1), complete graph, 3 steps; predecessor pointers"),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,13 +37,12 @@ class Benchmark:
     metric: str  # e.g. "accuracy", "RMSE"
     higher_is_better: bool
     version: int  # bump whenever the numbers could change: it is part of the cache key
-    cost: float  # rough CPU seconds per quick run, to schedule the longest jobs first
+    cost: float  # CPU seconds of one quick job (measured), to schedule the longest first
     profiles: dict[str, dict]
     run: Callable[[Activation, int, dict, Context], dict]  # -> {"metric": float, ...}
     check: Callable[[], None] = lambda: None  # raises DataMissing
     prepare: Callable[[dict, Context], None] | None = None  # once, in the main process
     notes: str = ""
-    extra: dict = field(default_factory=dict)
 
     def params(self, profile: str) -> dict:
         return self.profiles[profile]

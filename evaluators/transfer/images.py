@@ -101,8 +101,8 @@ def _benchmark(name: str, source, arch: str, cost: float) -> Benchmark:
 
 
 BENCHMARKS = [
-    _benchmark("fmnist-cnn", FASHION_MNIST, "cnn", 12.0),
-    _benchmark("fmnist-mlp", FASHION_MNIST, "mlp", 5.0),
-    _benchmark("mnist-cnn", MNIST, "cnn", 12.0),
-    _benchmark("mnist-mlp", MNIST, "mlp", 5.0),
+    _benchmark("fmnist-cnn", FASHION_MNIST, "cnn", 1.9),
+    _benchmark("fmnist-mlp", FASHION_MNIST, "mlp", 0.9),
+    _benchmark("mnist-cnn", MNIST, "cnn", 1.5),
+    _benchmark("mnist-mlp", MNIST, "mlp", 0.8),
 ]

@@ -50,9 +50,9 @@ _PROFILES = {
 
 BENCHMARKS = [
     Benchmark("sunspots", "timeseries", "yearly sunspots 1700-2008 (statsmodels)", "MSE", False,
-              VERSION, 3.0, _PROFILES, run("sunspots"), lambda: STATSMODELS.directory() and None,
+              VERSION, 2.0, _PROFILES, run("sunspots"), lambda: STATSMODELS.directory() and None,
               notes="train 1700-1930, forecast 1931-2008"),
     Benchmark("co2", "timeseries", "Mauna Loa CO2 1958-2001 (statsmodels)", "MSE", False,
-              VERSION, 5.0, _PROFILES, run("co2"), lambda: STATSMODELS.directory() and None,
+              VERSION, 2.6, _PROFILES, run("co2"), lambda: STATSMODELS.directory() and None,
               notes="weekly; train 1958-1990, forecast 1991-2001"),
 ]

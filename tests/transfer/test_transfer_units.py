@@ -154,3 +154,13 @@ def test_summary_figure_is_a_png(tmp_path):
     ratios = {"ReLU": {"acc": 0.0}, "GSP": {"acc": 0.2}, "X": {"acc": None}}
     path = summary.plot([acc], list(ratios), ratios, tmp_path / "out" / "s.png", "title")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_profile_sets_the_same_parameters():
+    """The full (GPU) profile cannot run here; at least it names every parameter quick does."""
+    from actmine.evaluators.transfer.common import PROFILES, SEEDS
+
+    for bench in registry.BENCHMARKS:
+        keys = {p: set(bench.params(p)) for p in PROFILES}
+        assert keys["full"] == keys["quick"] == keys["smoke"], bench.name
+    assert all(len(SEEDS[p]) >= 3 for p in ("quick", "full"))
