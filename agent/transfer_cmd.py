@@ -108,8 +108,7 @@ def _transfer(files, run_dir, top, profile, spec, workers, device, png, as_json,
                                   f"Transfer, profile {profile}: mean±std over seeds "
                                   f"{', '.join(map(str, seeds))} (best in green)"))
     out.print(report.summary_table(chosen, activations, means,
-                                   "Summary: mean log(error ReLU / error) per family "
-                                   "(positive = better than ReLU)"))
+                                   "Summary: mean log(error ReLU / error); + is better"))
     for line in report.legend(activations):
         out.print(line, soft_wrap=True)
     out.print(f"{progress.fresh} jobs run, {progress.cached} from cache, {seconds:.0f}s; "
