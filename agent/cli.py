@@ -395,3 +395,9 @@ def flops(files: list[Path] = typer.Argument(..., help="Python files defining ac
 
 def main() -> None:
     app()
+
+
+# --------------------------------------------------------------- transfer
+from .transfer_cmd import transfer as _transfer  # noqa: E402 - registered after the helpers it uses
+
+app.command("transfer")(_transfer)
