@@ -4,7 +4,7 @@
 interrupt it, only the external SIGKILL can."""
 import torch
 
-big = torch.linalg.matrix_power(torch.ones(3000, 3000), 64)
+big = torch.linalg.matrix_power(torch.ones(3000, 3000), 2**40)  # ~40 squarings: seconds of MKL
 
 
 def activation(x):
