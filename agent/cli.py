@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from pathlib import Path
 
 import typer
+from actmine.store.cache import shared_cache_dir
 from actmine.store.run_dir import RunDirError
 
 from .bench import bench_app
@@ -65,9 +65,8 @@ def _read_candidate(path: Path) -> str:
 
 
 def user_cache_dir() -> Path:
-    root = os.environ.get("ACTMINE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "actmine")
-    return Path(root)
+    """actmine's user-level directory ($ACTMINE_CACHE_DIR or ~/.cache/actmine)."""
+    return shared_cache_dir().parent
 
 
 # ------------------------------------------------------------------ check
@@ -88,11 +87,14 @@ def check(file: Path = typer.Argument(..., help="Python file defining activation
                    "category": admission.category, "reason": admission.reason,
                    "flops": admission.flops, "nodes": admission.nodes,
                    "ir_hash": admission.ir_hash, "seconds": round(admission.seconds, 4),
+                   "flops_breakdown": [list(row) for row in admission.flops_breakdown],
                    "ir": admission.ir.to_dict() if admission.ir else None}
         print(json.dumps(payload, indent=2))
     elif admission.admitted:
-        out.print(f"admitted: {admission.flops} FLOPs/element, {admission.nodes} ops, "
-                  f"IR {admission.ir_hash}")
+        from .flops_table import cost_breakdown
+
+        out.print(f"admitted: {admission.flops} FLOPs/element ({cost_breakdown(admission)}), "
+                  f"{admission.nodes} ops, IR {admission.ir_hash}", soft_wrap=True)
     else:
         print(f"rejected [{admission.category}]: {admission.reason}", file=sys.stderr)
     if not admission.admitted:
@@ -127,7 +129,7 @@ def eval_command(file: Path = typer.Argument(..., help="Python file defining act
     lab_config = settings.lab.to_config()
     if full:
         lab_config = replace(lab_config, cascade=False)
-    cache = ResultCache(user_cache_dir() / "cache")
+    cache = ResultCache(settings.cache.shared_dir() or shared_cache_dir())
     try:
         refs = cache.get_reference(lab_config.hash)
         if refs is None:
@@ -136,6 +138,7 @@ def eval_command(file: Path = typer.Argument(..., help="Python file defining act
             refs = lab.references(lab_config)
             cache.put_reference(lab_config.hash, refs)
         lab.install_references(refs)
+        cache.put_ir(admission.ir_hash, admission.ir.to_dict())  # for 'actmine export --ir'
         hit = cache.get_evaluation(lab_config.hash, admission.ir_hash)
         if hit is None:
             evaluation = lab.evaluate(admission.ir, lab_config)
@@ -221,7 +224,8 @@ def _run_search(run_dir: Path, settings, force: bool, reporter):
 
     from .orchestrator import Search
 
-    run = open_run(run_dir, settings.identity(), create=True, force=force)
+    run = open_run(run_dir, settings.identity(), create=True, force=force,
+                   shared_cache=settings.cache.shared_dir())
     try:
         search_ = Search(run, settings, reporter)
         summary = anyio.run(search_.run_search)
@@ -263,7 +267,7 @@ def status(run_dir: Path = typer.Option(..., "--run-dir", help="run directory"),
     from .console import out
     from .status import print_status, status_payload
 
-    run = open_run(run_dir)
+    run = open_run(run_dir, readonly=True)  # safe while a search writes the same run
     try:
         payload = status_payload(run, top)
         if as_json:
@@ -274,25 +278,147 @@ def status(run_dir: Path = typer.Option(..., "--run-dir", help="run directory"),
         run.close()
 
 
+# ----------------------------------------------------------------- report
+@app.command()
+@handles_errors
+def report(run_dir: Path = typer.Option(..., "--run-dir", help="run directory (live or finished)"),
+           out: Path | None = typer.Option(None, "--out", help="HTML file to write (default DIR/report.html)"),
+           top: int = typer.Option(20, help="leaderboard rows")):
+    """One self-contained HTML report: leaderboard, functions, fits, lineage, admission, spend."""
+    from .report import build_report
+
+    if out is not None and out.is_dir():
+        raise UserError(f"--out {out} is a directory; pass a file name such as {out / 'report.html'}")
+    try:
+        result = build_report(run_dir, out, top=top)
+    except OSError as exc:
+        raise UserError(f"cannot write the report: {exc.strerror or exc} ({exc.filename}); "
+                        f"choose another --out") from None
+    print(f"{result.path} ({result.size / 1e6:.2f} MB, {result.images} figures, "
+          f"{result.programs} programs, {result.seconds:.1f} s)")
+
+
+# ----------------------------------------------------------------- export
+@app.command()
+@handles_errors
+def export(run_dir: Path | None = typer.Option(None, "--run-dir", help="run to export from"),
+           rank: int | None = typer.Option(None, "--rank", min=1,
+                                           help="leaderboard rank (default 1, the best)"),
+           program_id: int | None = typer.Option(None, "--id", help="program id"),
+           ir: str | None = typer.Option(None, "--ir", help="IR hash or unique prefix; without "
+                                         "--run-dir it is looked up in the shared cache"),
+           out_file: Path | None = typer.Option(None, "--out", help="file to write (default: "
+                                                "print to stdout)"),
+           config: Path | None = typer.Option(None, help="TOML config (lab and shared cache for "
+                                              "--ir without --run-dir)")):
+    """Write a function as a standalone PyTorch module (imports torch only)."""
+    from actmine.store import export as exporting
+    from actmine.store.cache import ResultCache
+    from actmine.store.run_dir import open_run
+
+    from .console import err
+
+    if sum(x is not None for x in (rank, program_id, ir)) > 1:
+        raise UserError("choose one of --rank, --id and --ir")
+    if run_dir is None and ir is None:
+        raise UserError("pass --run-dir DIR (with --rank K or --id N) or --ir HASH")
+    try:
+        if run_dir is not None:
+            run = open_run(run_dir, readonly=True)
+            try:
+                function, info = exporting.from_run(run, rank=rank, program_id=program_id,
+                                                    ir_prefix=ir)
+            finally:
+                run.close()
+        else:
+            settings = load_settings(config)
+            directory = settings.cache.shared_dir() or shared_cache_dir()
+            if not directory.exists():
+                raise UserError(f"the shared cache {directory} does not exist; pass --run-dir")
+            cache = ResultCache(directory)
+            try:
+                function, info = exporting.from_cache(cache, ir, settings.lab.to_config().hash)
+            finally:
+                cache.close()
+        code = exporting.render_module(function, info)
+        if out_file is None:
+            sys.stdout.write(code)
+            return
+        exporting.write_module(out_file, code)
+    except exporting.ExportError as exc:
+        raise UserError(str(exc)) from None
+    fitness = f"fitness {info.fitness:+.4f}, " if info.fitness is not None else ""
+    err.print(f"wrote {out_file}: activation {info.ir_hash[:12]} ({fitness}{info.flops} "
+              f"FLOPs/element); use it as {out_file.stem}.Activation()")
+
+
 # ----------------------------------------------------------------- doctor
 @app.command()
 @handles_errors
-def doctor():
-    """Which sandbox protections this machine provides, and the FLOP weight table."""
-    from actmine.sandbox.optable import weight_table
-    from actmine.sandbox.supervisor import shared_zygote
+def doctor(as_json: bool = typer.Option(False, "--json", help="print JSON"),
+           strict: bool = typer.Option(False, "--strict",
+                                       help="exit 1 when any sandbox protection is missing")):
+    """Which sandbox protections this machine provides (measured), and the FLOP weights."""
+    from actmine.sandbox.optable import FLOP_TABLE_VERSION, weight_table
+    from actmine.sandbox.protections import LAYERS
+    from actmine.sandbox.supervisor import ZygoteError, shared_zygote
 
     from .console import out
 
     zygote = shared_zygote()
-    zygote.start()
-    for name, ok in zygote.protections.items():
-        out.print(f"{'ok ' if ok else 'MISSING'} {name}")
-    missing = [k for k, v in zygote.protections.items() if not v]
-    if missing:
-        out.print(f"[yellow]warning: {', '.join(missing)} unavailable; candidates run with "
-                  f"the remaining layers only[/yellow]")
-    out.print("FLOP weights per element: " + ", ".join(f"{k}={v}" for k, v in weight_table().items()))
+    try:
+        zygote.start()
+    except ZygoteError as exc:
+        raise UserError(f"{exc}; reinstall with `make setup`") from None
+    report = zygote.report
+    missing = sorted(name for name, layer in report.items() if not layer.get("ok"))
+    weights = weight_table()
+    if as_json:
+        print(json.dumps({"protections": report, "missing": missing,
+                          "flop_table_version": FLOP_TABLE_VERSION, "flop_weights": weights},
+                         indent=2))
+    else:
+        for name, layer in report.items():
+            mark = "[green]ok     [/green]" if layer.get("ok") else "[bold red]MISSING[/bold red]"
+            out.print(f"{mark} {name:<18} {layer.get('detail', '')}", soft_wrap=True)
+        out.print("[green]ok     [/green] audit_hook         trip-wire on open/socket/subprocess/"
+                  "ctypes/imports (defence in depth)")
+        out.print("[green]ok     [/green] static_filter      AST allowlist before anything runs")
+        for name in missing:
+            out.print(f"[yellow]warning: {name} is unavailable, so candidates run without: "
+                      f"{LAYERS.get(name, name)}[/yellow]", soft_wrap=True)
+        by_weight: dict[int, list[str]] = {}
+        for op, weight in weights.items():
+            by_weight.setdefault(weight, []).append(op)
+        out.print(f"\nFLOP weights per element (table v{FLOP_TABLE_VERSION}):")
+        for weight in sorted(by_weight):
+            out.print(f"  {weight:>2}: {', '.join(by_weight[weight])}", soft_wrap=True)
+    if strict and missing:
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------ flops
+@app.command()
+@handles_errors
+def flops(files: list[Path] = typer.Argument(..., help="Python files defining activation(x)"),
+          markdown: bool = typer.Option(False, "--markdown", help="print a Markdown table"),
+          config: Path | None = typer.Option(None, help="TOML config ([admission] section)")):
+    """FLOPs per element of each file's traced IR (the README table is this output)."""
+    from actmine.sandbox.admission import admit
+
+    from .console import out
+    from .flops_table import markdown_table, rich_table
+
+    settings = load_settings(config)
+    admission_config = settings.admission.to_config()
+    sources = [(path.stem, _read_candidate(path)) for path in files]
+    rows = [(name, admit(source, admission_config)) for name, source in sources]
+    if markdown:
+        print(markdown_table(rows), end="")
+    else:
+        out.print(rich_table(rows))
+    if not all(admission.admitted for _, admission in rows):
+        raise typer.Exit(1)
 
 
 from . import bench_pipeline, cli_llm  # noqa: E402,F401 - register their commands
@@ -300,3 +426,9 @@ from . import bench_pipeline, cli_llm  # noqa: E402,F401 - register their comman
 
 def main() -> None:
     app()
+
+
+# --------------------------------------------------------------- transfer
+from .transfer_cmd import transfer as _transfer  # noqa: E402 - registered after the helpers it uses
+
+app.command("transfer")(_transfer)

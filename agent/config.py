@@ -3,6 +3,8 @@
     [search]    budgets (evaluations, tokens, money, wall time), seed, concurrency
     [admission] FLOP budget, node cap, sandbox limits
     [lab]       tasks, seeds, MLP and optimiser, cascade
+    [database]  islands, migration, resets, parent sampling, MAP-Elites cells
+    [cache]     the user-level cache shared across runs
     [ensemble]  weights of the built-in proposers, the bandit
     [prompts]   template override directory, mix of prompt kinds, context sizes
     [[models]]  OpenAI-compatible endpoints (see README)
@@ -20,6 +22,10 @@ from actmine.evaluators.lab import LabConfig
 from actmine.evaluators.trainer import TrainSpec
 from actmine.sandbox.admission import AdmissionConfig
 from actmine.sandbox.supervisor import SandboxLimits
+from actmine.store.cache import shared_cache_dir
+from actmine.store.cells import DEFAULT_CELLS
+from actmine.store.database import DatabaseConfig
+from actmine.store.features import FEATURES
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -53,7 +59,6 @@ class SearchSettings(_Strict):
     admissions_in_flight: int = Field(2, ge=1, le=64)
     evaluations_in_flight: int = Field(0, ge=0, le=256, description="0: one per CPU core")
     max_proposals: int = Field(0, ge=0, description="0: 25 x budget")
-    parents_from_top: int = Field(16, ge=1)
 
     def evaluation_slots(self) -> int:
         return self.evaluations_in_flight or max(1, os.cpu_count() or 1)
@@ -109,6 +114,46 @@ class LabSettings(_Strict):
                          self.n_train, self.n_test)
         return LabConfig(tuple(self.tasks), tuple(self.seeds), spec, self.short_fraction,
                          self.short_threshold, self.cascade, device)
+
+
+class DatabaseSettings(_Strict):
+    islands: int = Field(4, ge=1, le=64)
+    migration_interval: int = Field(25, ge=0, description="evaluated programs between "
+                                    "ring migrations; 0: never")
+    reset_interval: int = Field(100, ge=0, description="evaluated programs between resets "
+                                "of the weakest islands; 0: never")
+    reset_fraction: float = Field(0.5, ge=0, lt=1)
+    parent_alpha: float = Field(1.0, ge=0, le=10)
+    inspirations: int = Field(2, ge=0, le=16)
+    cells: dict[str, list[float]] = Field(
+        default_factory=lambda: {name: list(edges) for name, edges in DEFAULT_CELLS},
+        description="MAP-Elites axes: feature name -> ascending bin edges")
+
+    @field_validator("cells")
+    @classmethod
+    def _known_features(cls, cells: dict[str, list[float]]) -> dict[str, list[float]]:
+        if not cells:
+            raise ValueError("needs at least one feature")
+        for name, edges in cells.items():
+            if name not in FEATURES:
+                raise ValueError(f"unknown feature {name!r}; choose from {', '.join(FEATURES)}")
+            if not edges or edges != sorted(set(edges)) or len(edges) > 32:
+                raise ValueError(f"{name}: give 1 to 32 strictly increasing bin edges")
+        return cells
+
+    def to_config(self) -> DatabaseConfig:
+        return DatabaseConfig(self.islands, self.migration_interval, self.reset_interval,
+                              self.reset_fraction, self.parent_alpha, self.inspirations,
+                              tuple((k, tuple(map(float, v))) for k, v in self.cells.items()))
+
+
+class CacheSettings(_Strict):
+    shared: bool = Field(True, description="also use the user-level cache shared by all runs")
+    dir: str = Field("", description="shared cache directory; empty: $ACTMINE_CACHE_DIR/results "
+                     "or ~/.cache/actmine/results")
+
+    def shared_dir(self) -> Path | None:
+        return shared_cache_dir(self.dir or None) if self.shared else None
 
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -185,7 +230,6 @@ class PromptSettings(_Strict):
     dir: str | None = Field(None, description="directory whose templates override the defaults")
     mix: dict[str, float] = Field(
         {"rewrite": 0.35, "diff": 0.35, "crossover": 0.15, "repair": 0.15})
-    inspirations: int = Field(3, ge=0, le=20)
     recent_rejections: int = Field(4, ge=0, le=20)
 
     @field_validator("mix")
@@ -204,6 +248,8 @@ class Settings(_Strict):
     search: SearchSettings = SearchSettings()
     admission: AdmissionSettings = AdmissionSettings()
     lab: LabSettings = LabSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    cache: CacheSettings = CacheSettings()
     ensemble: EnsembleSettings = EnsembleSettings()
     prompts: PromptSettings = PromptSettings()
     models: list[ModelSettings] = []

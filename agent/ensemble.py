@@ -73,7 +73,7 @@ class Ensemble:
         if arm is None:  # seeds, or a member no longer configured
             return
         arm.pulls += 1
-        usage = program.meta.get("llm") if isinstance(program.meta, dict) else None
+        usage = program.meta.get("usage") if isinstance(program.meta, dict) else None
         arm.cost += float(usage.get("cost_usd") or 0.0) if isinstance(usage, dict) else 0.0
         if program.fitness is not None and program.status == "ok":
             parent = self._fitness.get(program.parents[0]) if program.parents else None

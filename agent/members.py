@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from actmine.store.database import ProgramDatabase
 from actmine.store.programs import Program
 
-from .parents import ParentDatabase
 from .proposal import Proposal
 
 
@@ -22,7 +22,7 @@ from .proposal import Proposal
 class SearchView:
     """Read-only access to the search state for proposers."""
 
-    database: ParentDatabase
+    database: ProgramDatabase
     recent_rejections: Callable[[int], list[Program]]  # newest first
     families: Callable[[Program], dict[str, float]]  # log ratio vs ReLU per task family
 
@@ -30,17 +30,19 @@ class SearchView:
 class Member(Protocol):
     name: str
 
-    async def propose(self, program_id: int, rng: random.Random,
-                      view: SearchView) -> Proposal | None: ...
+    async def propose(self, program_id: int, rng: random.Random, parents: list[Program],
+                      view: SearchView) -> Proposal | None:
+        """``parents``: the database's sample for this proposal (parent, then inspirations;
+        empty before anything was evaluated)."""
 
 
 class EmbeddedMember:
-    """The symbolic mutator or the random baseline (store-chosen parents, no I/O)."""
+    """The symbolic mutator or the random baseline (no I/O)."""
 
     def __init__(self, proposer):
         self.proposer = proposer
         self.name = proposer.name
 
-    async def propose(self, program_id: int, rng: random.Random,
+    async def propose(self, program_id: int, rng: random.Random, parents: list[Program],
                       view: SearchView) -> Proposal:
-        return self.proposer.propose(view.database.select_parents(rng), rng)
+        return self.proposer.propose(parents, rng)

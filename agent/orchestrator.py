@@ -9,8 +9,15 @@ backpressure on proposing (a worker holding an admitted child does not start ano
 
 Limiters: LLM requests (all models, and per model), admissions (sandbox threads) and
 evaluations (worker processes). Budgets (evaluations, tokens, money, wall time) stop new
-proposals and let work in flight finish. State (ids, counts, population, spend, bandit) is
-rebuilt from the store at start, never carried in memory across runs.
+proposals and let work in flight finish. The members of the proposer ensemble (symbolic,
+random, models) are chosen by weight; the program database chooses parents.
+
+Resume (store/programs.py): a proposal is written to the log before any work on it starts
+and finished with its outcome in one transaction. Proposals left in flight (by a crash, or
+by a budget spent while they were admitted) are finished first on the next start; an
+evaluation this run paid for before dying is recognised by its cache ``origin`` and counts
+as fresh. Counters, spend, the database and the bandit are rebuilt from the store; each
+proposal's RNG is derived from (seed, program id), so nothing random lives only in memory.
 """
 
 from __future__ import annotations
@@ -24,21 +31,21 @@ import time
 import anyio
 import anyio.to_thread
 from actmine.sandbox.supervisor import shared_zygote
-from actmine.store.programs import Program
+from actmine.store.database import ProgramDatabase
+from actmine.store.programs import ALL_ISLANDS, Program
 from actmine.store.run_dir import RunDir
 
 from .budget import Budget
 from .config import Settings
 from .ensemble import Ensemble
 from .events import EventLog
-from .live import RunLock, write_live
+from .live import write_live
 from .llm.client import ChatClient
 from .llm.local_server import LocalServer
 from .llm.prompts import load_templates
 from .llm.proposer import LLMMember
 from .members import EmbeddedMember, Member, SearchView
-from .parents import open_database
-from .pipeline import DEFERRED, Pipeline
+from .pipeline import Outcome, Pipeline
 from .proposal import Proposal, member_of
 from .proposers.symbolic import RandomProposer, SymbolicProposer, seed_proposals
 from .runstats import RunTotals
@@ -51,33 +58,39 @@ class Search:
         self.reporter = reporter
         # Templates are checked now: a bad placeholder stops the run before any request.
         self.templates = load_templates(settings.prompts.dir) if settings.models else None
-        programs = run.programs.all()
-        self.totals = RunTotals.from_programs(programs)
-        self.budget = Budget(settings.search, copy.copy(self.totals.spent))
-        self.database = open_database(programs, settings.search.parents_from_top)
+        # ---- rebuilt from the store, never from memory (see module docstring)
+        finished = run.programs.all()
+        self.resume_queue = run.programs.in_flight()
+        self.totals = RunTotals.from_programs(finished)
+        spent = copy.copy(self.totals.spent)
+        spent.proposals += len(self.resume_queue)
+        self.budget = Budget(settings.search, spent)
+        self.database = ProgramDatabase.replay(finished, settings.database.to_config(),
+                                               settings.search.seed)
         self.ensemble = Ensemble(settings.member_weights(), settings.ensemble)
-        for program in programs:
+        for program in finished:
             self.ensemble.record(program)
-        self.deferred = [p for p in programs if p.status == DEFERRED]
         self.next_id = run.programs.next_id()
-        self.seeds = seed_proposals() if settings.search.seed_functions and not programs else []
-        self.lab_config = settings.lab.to_config()
-        self.pipeline = Pipeline(run, settings.admission.to_config(), self.lab_config,
+        proposed = {p.source for p in finished + self.resume_queue if p.proposer == "seed"}
+        self.seeds = ([s for s in seed_proposals() if s.source not in proposed]
+                      if settings.search.seed_functions else [])
+        self.events = EventLog(run.events_path)
+        self.pipeline = Pipeline(run, settings.admission.to_config(), settings.lab.to_config(),
                                  self.budget, settings.search.evaluation_slots(),
-                                 settings.search.admissions_in_flight)
+                                 settings.search.admissions_in_flight, self._on_evaluate)
         self.requests = anyio.CapacityLimiter(settings.search.requests_in_flight)
         self.workers = settings.search.pipeline_slots(bool(settings.models))
-        self.events = EventLog(run.events_path)
         self.members: dict[str, Member] = {}
         self.stop = False
         self._families: dict[str, dict] = {}
-        self.view = SearchView(self.database, self._recent_rejections, self._family_ratios)
+        self.view = SearchView(self.database, self.run.programs.recent_rejections,
+                               self._family_ratios)
 
     # ------------------------------------------------------------------ run
     async def run_search(self) -> dict:
         self.changed = anyio.Condition()
         self.started = self.searching = time.monotonic()
-        with RunLock(self.run.path), contextlib.closing(self.events):
+        with contextlib.closing(self.events):
             try:
                 # Signals are watched from the very start, so a ^C while a local model is
                 # still loading also ends in order (servers stopped, nothing half-written).
@@ -110,6 +123,7 @@ class Search:
                 setup.start_soon(anyio.to_thread.run_sync, shared_zygote().start)
                 setup.start_soon(self.pipeline.prepare, self.reporter)
             self.searching = time.monotonic()  # set-up (servers, ReLU reference) excluded
+            await self._finish_cached_in_flight()
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._publish_live)
                 async with anyio.create_task_group() as workers:
@@ -179,17 +193,18 @@ class Search:
         self.events.emit("llm_fault", model=model, kind=kind, detail=detail,
                          retry_in=round(wait, 3))
 
+    def _on_evaluate(self, program_id: int, ir_hash: str) -> None:
+        self.events.emit("evaluate", id=program_id, ir_hash=ir_hash)
+
     async def _notify(self) -> None:
         async with self.changed:
             self.changed.notify_all()
 
     # --------------------------------------------------------------- workers
     async def _worker(self) -> None:
-        while True:
-            if self.stop:
-                break
-            if self.deferred and self.budget.may_evaluate():
-                await self._finish_deferred(self.deferred.pop(0))
+        while not self.stop:
+            if self.resume_queue:  # recorded before a crash: finish it, never re-propose
+                await self._resume(self.resume_queue.pop(0))
                 continue
             verdict = self.budget.verdict()
             if verdict == "done":
@@ -203,74 +218,86 @@ class Search:
             self.budget.pending += 1
             self.budget.spent.proposals += 1
             try:
-                program = await self._one(program_id)
+                outcome = await self._one(program_id)
             finally:
                 self.budget.pending -= 1
-            if program is None:  # a request the token/money budget cannot cover yet
+            if outcome == "unaffordable":  # the token/money budget cannot cover it yet
                 self.budget.spent.proposals -= 1
                 if self.budget.verdict() == "go":
                     async with self.changed:
                         await self.changed.wait()
                 continue
-            self._commit(program)
+            if outcome is not None:  # None: budget spent, the row stays in flight for later
+                self._commit(*outcome)
             await self._notify()
         await self._notify()  # let waiting workers see that the run is over
 
-    async def _one(self, program_id: int) -> Program | None:
+    async def _one(self, program_id: int) -> Outcome | str | None:
         rng = random.Random(f"{self.settings.search.seed}:{program_id}")
         if self.seeds:
-            proposal = self.seeds.pop(0)
+            proposal, island = self.seeds.pop(0), ALL_ISLANDS
         else:
-            name = self.ensemble.choose(rng)
-            try:
-                proposal = await self.members[name].propose(program_id, rng, self.view)
-            except Exception as exc:  # noqa: BLE001 - one proposer's bug must not end the run
-                self.events.emit("proposer_error", member=name, error=repr(exc)[:300])
-                model = name if name not in ("symbolic", "random") else None
-                proposal = Proposal("", "llm" if model else name, model=model,
-                                    category="proposer_error",
-                                    reason=f"{type(exc).__name__}: {exc}"[:300])
+            island = self.database.island_for(program_id)
+            parents = self.database.sample(island, rng).programs
+            proposal = await self._propose(program_id, rng, parents)
             if proposal is None:
-                return None
-        return await self.pipeline.process(program_id, proposal)
+                return "unaffordable"
+        created = time.time()
+        if not proposal.failed:  # recorded before admission and evaluation start
+            created = self.run.programs.begin(_in_flight(program_id, proposal, island)).created
+        return await self.pipeline.process(program_id, proposal, island, created)
 
-    def _commit(self, program: Program, replaces: bool = False) -> None:
-        self.run.programs.add(program)  # committed before it counts anywhere
-        fresh = program.evaluated and not program.cached
-        self.budget.spent.fresh_evaluations += fresh
-        if replaces:
-            self.totals.spent.fresh_evaluations += fresh
-        else:
-            self.totals.add(program)
-            self.ensemble.record(program)
+    async def _propose(self, program_id: int, rng: random.Random,
+                       parents: list[Program]) -> Proposal | None:
+        name = self.ensemble.choose(rng)
+        try:
+            return await self.members[name].propose(program_id, rng, parents, self.view)
+        except Exception as exc:  # noqa: BLE001 - one proposer's bug must not end the run
+            self.events.emit("proposer_error", member=name, error=repr(exc)[:300])
+            model = name if name not in ("symbolic", "random") else None
+            return Proposal("", "llm" if model else name, model=model,
+                            category="proposer_error", reason=f"{type(exc).__name__}: {exc}"[:300])
+
+    async def _resume(self, recorded: Program) -> None:
+        self.budget.pending += 1
+        try:
+            outcome = await self.pipeline.process(recorded.id, _proposal_of(recorded),
+                                                  recorded.island, recorded.created)
+        finally:
+            self.budget.pending -= 1
+        if outcome is not None:
+            self._commit(*outcome)
+        await self._notify()
+
+    async def _finish_cached_in_flight(self) -> None:
+        """Finish, before any new work, the in-flight rows whose results are all cached, so
+        an evaluation paid for before a crash is counted before the budget is checked."""
+        if self.resume_queue:
+            self.events.emit("resume", in_flight=len(self.resume_queue))
+        for recorded in list(self.resume_queue):
+            if self.pipeline.fully_cached(recorded.source):
+                self.resume_queue.remove(recorded)
+                await self._resume(recorded)
+
+    def _commit(self, program: Program, ir: dict | None) -> None:
+        program = self.run.programs.finish(program, ir)  # committed before it counts anywhere
+        if ir is not None:
+            self.run.cache.put_ir(program.ir_hash, ir)
+        self.budget.spent.fresh_evaluations += program.evaluated and not program.cached
+        self.totals.add(program)
+        self.ensemble.record(program)
         self.database.add(program)
         self.events.emit("program", **_event_fields(program))
         if self.reporter:
             self.reporter.program(program, self.budget.spent.fresh_evaluations, self.database)
 
-    # ------------------------------------------------------------- one child
-    async def _finish_deferred(self, program: Program) -> None:
-        """An admitted child left unevaluated by an earlier invocation's budget."""
-        self.budget.pending += 1
-        try:
-            admission, _ = await self.pipeline.admit(program.source)
-            if admission.admitted:
-                program = await self.pipeline.evaluated_child(program, admission)
-        finally:
-            self.budget.pending -= 1
-        if program.status != DEFERRED:
-            self._commit(program, replaces=True)
-        await self._notify()
-
     # ------------------------------------------------------------- reading
-    def _recent_rejections(self, limit: int) -> list[Program]:
-        return self.run.programs.recent_rejections(limit)
-
     def _family_ratios(self, program: Program) -> dict[str, float]:
         if not program.ir_hash:
             return {}
         if program.ir_hash not in self._families:
-            hit = self.run.cache.get_evaluation(self.lab_config.hash, program.ir_hash) or {}
+            hit = self.run.cache.get_evaluation(self.pipeline.lab_config.hash,
+                                                program.ir_hash) or {}
             self._families[program.ir_hash] = hit.get("family_log_ratios") or {}
         return self._families[program.ir_hash]
 
@@ -286,6 +313,18 @@ class Search:
         }
 
 
+def _proposal_of(program: Program) -> Proposal:
+    return Proposal(program.source, program.proposer, tuple(program.parents), program.model,
+                    program.template, program.meta)
+
+
+def _in_flight(program_id: int, proposal: Proposal, island: int) -> Program:
+    return Program(id=program_id, proposer=proposal.proposer, source=proposal.source,
+                   admitted=False, parents=tuple(proposal.parents), model=proposal.model,
+                   template=proposal.template, meta=proposal.meta, island=island,
+                   created=time.time())
+
+
 def _single(group: BaseExceptionGroup) -> BaseException:
     """The one real error inside nested task-group wrappers, or the group itself."""
     while isinstance(group, BaseExceptionGroup) and len(group.exceptions) == 1:
@@ -297,10 +336,11 @@ def _event_fields(p: Program) -> dict:
     fields = {"id": p.id, "proposer": p.proposer, "member": member_of(p), "admitted": p.admitted,
               "category": p.category, "ir_hash": p.ir_hash, "flops": p.flops,
               "fitness": p.fitness, "stage": p.stage, "status": p.status, "cached": p.cached,
-              "parents": list(p.parents), "template": p.template}
-    usage = p.meta.get("llm") if isinstance(p.meta, dict) else None
+              "parents": list(p.parents), "template": p.template, "island": p.island,
+              "seq": p.seq}
+    usage = p.meta.get("usage") if isinstance(p.meta, dict) else None
     if isinstance(usage, dict):
-        fields["llm"] = usage
+        fields["usage"] = usage
     if not p.admitted:
         fields["reason"] = p.reason
     return fields

@@ -67,7 +67,7 @@ class RunTotals:
             self.rejections[category] += 1
             self.rejections_by_member.setdefault(member_of(p), Counter())[category] += 1
         self.created.append((p.created, fresh))
-        usage = p.meta.get("llm") if isinstance(p.meta, dict) else None
+        usage = p.meta.get("usage") if isinstance(p.meta, dict) else None
         if isinstance(usage, dict):
             m.requests += 1
             m.failed_requests += bool(usage.get("error"))

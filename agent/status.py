@@ -26,6 +26,7 @@ def status_payload(run: RunDir, top: int = 10) -> dict:
     return {
         "run_dir": str(run.path),
         "running": live is not None,
+        "running_pid": live.get("pid") if live is not None else None,
         "live": live,
         "counts": run.programs.counts(),
         "leaderboard": leaderboard_rows(run.programs.best(top)),

@@ -1,8 +1,11 @@
 """The candidate process: forked from the zygote, hardened, runs the proposal exactly once.
 
-Everything here before ``_run_candidate`` is trusted code running in the fresh fork. The
-result leaves only through ``result_fd`` as one size-capped JSON object carrying the
-supervisor's nonce; stdout and stderr go to /dev/null, so printed "results" mean nothing.
+Everything here before ``_run_candidate`` is trusted code running in the fresh fork; the
+OS layers are applied by ``protections.harden`` before any candidate code runs. The result
+leaves only through ``result_fd`` as one length-prefixed, size-capped JSON object carrying
+the supervisor's nonce; stdout and stderr go to /dev/null, so printed "results" mean
+nothing, and the parent re-checks whatever arrives (a forged result can only name a
+pointwise IR that passes the parent's own checks).
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ _AUDIT_BLOCK_PREFIXES = (
     "socket.", "subprocess.", "os.system", "os.exec", "os.spawn", "os.posix_spawn", "os.fork",
     "os.forkpty", "os.kill", "os.killpg", "pty.", "ctypes.", "os.remove", "os.rename",
     "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.truncate", "os.link", "os.symlink",
-    "shutil.", "sys.settrace", "sys.setprofile", "marshal.loads",
+    "shutil.", "sys.settrace", "sys.setprofile",
     "pickle.find_class", "import", "urllib.", "http.", "webbrowser.", "os.putenv",
     "os.unsetenv", "mmap.", "signal.", "sys.addaudithook", "cpython.run_", "os.listdir",
-    "os.scandir", "glob.", "sqlite3.", "code.", "pdb", "builtins.input",
+    "os.scandir", "glob.", "sqlite3.", "code.", "pdb", "builtins.input", "gc.get_",
+    "sys._current_frames", "function.__new__",
 )
 _IMPORT_ALLOWED_PREFIXES = ("torch", "sympy", "mpmath", "functorch", "math", "numpy", "typing",
                             "collections", "functools", "itertools", "operator", "dataclasses",
@@ -55,7 +59,9 @@ class _Sandboxed:
         if len(data) > RESULT_CAP:
             data = json.dumps({"nonce": self.nonce, "status": "reject", "category": "crashed",
                                "reason": "result too large"}).encode()
-        view = memoryview(data)
+        # Length-prefixed, so the supervisor stops reading at the end of the result instead
+        # of waiting for an EOF that a forked descendant holding the fd could delay.
+        view = memoryview(len(data).to_bytes(8, "big") + data)
         while view:
             written = os.write(self.result_fd, view)
             view = view[written:]
@@ -68,32 +74,40 @@ class _Sandboxed:
         os._exit(3)
 
 
-def run(request: dict, result_fd: int, zygote_pid: int) -> None:
-    """Entry point in the forked child. Never returns."""
+def run(request: dict, result_fd: int, parent_pid: int) -> None:
+    """Entry point in the forked child (or a fresh interpreter). Never returns."""
     box = _Sandboxed(result_fd, request["nonce"])
     try:
-        os.setsid()
-        protections.die_with_parent(zygote_pid)
-        protections.close_fds_except({result_fd})
-        os.umask(0o077)
-        protections.apply_rlimits(int(request.get("cpu_seconds", 10)),
-                                  request.get("address_space_bytes"))
-        if request.get("network_namespace"):
-            protections.unshare_network()
-        if request.get("seccomp"):
-            protections.apply_seccomp()
-        _install_audit_hook(box)
+        protections.harden(request, result_fd, parent_pid)
+    except BaseException as exc:  # noqa: BLE001 - never run a candidate half-protected
+        box.send({"status": "reject", "category": Category.CRASHED.value,
+                  "reason": one_line(f"the sandbox could not be set up ({type(exc).__name__}: "
+                                     f"{exc}); this is not the candidate's fault")})
+        os._exit(0)
+    try:
+        if request.get("audit_hook", True):
+            _install_audit_hook(box)
         payload = _run_candidate(request)
     except Rejection as rej:
         payload = {"status": "reject", "category": rej.category.value, "reason": rej.reason}
     except MemoryError:
-        payload = {"status": "reject", "category": Category.MEMORY.value,
-                   "reason": "ran out of memory; avoid huge intermediate tensors"}
-    except BaseException as exc:  # noqa: BLE001 - SystemExit etc. must not look like success
+        payload = _out_of_memory()
+    except RecursionError:
         payload = {"status": "reject", "category": Category.CRASHED.value,
-                   "reason": one_line(f"{type(exc).__name__}: {exc}")}
+                   "reason": "recursion too deep; helpers must not call themselves"}
+    except BaseException as exc:  # noqa: BLE001 - SystemExit etc. must not look like success
+        if "allocate" in str(exc) or "out of memory" in str(exc).lower():
+            payload = _out_of_memory()
+        else:
+            payload = {"status": "reject", "category": Category.CRASHED.value,
+                       "reason": one_line(f"{type(exc).__name__}: {exc}")}
     box.send(payload)
     os._exit(0)  # no atexit hooks, no finalisers of candidate objects
+
+
+def _out_of_memory() -> dict:
+    return {"status": "reject", "category": Category.MEMORY.value,
+            "reason": "ran out of memory; avoid huge intermediate tensors and numbers"}
 
 
 def _install_audit_hook(box: _Sandboxed) -> None:

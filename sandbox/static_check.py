@@ -18,6 +18,7 @@ MAX_AST_NODES = 2000
 MAX_AST_DEPTH = 40
 MAX_CONSTANT = 1e6
 MAX_LOOP_BOUND = 32
+MAX_UNROLLED = 64  # product of the bounds of nested loops: every iteration is traced
 MAX_POWER = 16
 
 POINTWISE_FUNCS = frozenset(
@@ -312,6 +313,7 @@ class _Checker:
         names = local_names | self.helpers | self.constants | set(self.aliases) | SAFE_BUILTINS
         for stmt in fn.body:
             self._check_stmt(stmt, names)
+        _check_unrolled(fn, 1)
 
     def _check_annotation(self, node: ast.AST) -> None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -376,10 +378,30 @@ class _Checker:
             raise reject("loops must run over range() with integer literal bounds", node)
         bounds = [a.value for a in node.args]
         if len(range(*bounds)) > MAX_LOOP_BOUND:
-            raise reject(f"loops may run at most {MAX_LOOP_BOUND} iterations", node)
+            raise reject(f"loops may run at most {MAX_LOOP_BOUND} iterations (each one is "
+                         f"traced into ops that cost FLOPs); use fewer terms", node,
+                         Category.OVER_BUDGET)
 
     # --------------------------------------------------------- expressions
     def _check_expr(self, expr: ast.AST, names: set[str]) -> None:
+        # range() is fine as the bound of a comprehension (checked by _check_range).
+        loop_bounds = {id(gen.iter) for node in ast.walk(expr)
+                       if isinstance(node, (ast.ListComp, ast.GeneratorExp))
+                       for gen in node.generators}
+        # Inner links of a module path are judged by the whole path, on the outer node.
+        module_prefixes = {id(node.value) for node in ast.walk(expr)
+                           if isinstance(node, ast.Attribute)
+                           and isinstance(node.value, ast.Attribute)
+                           and (self._attribute_chain(node.value) or [""])[0] in self.aliases}
+        # Name a reduction or reordering first: "x.sort is not pointwise" tells a model
+        # more than "'.values' is not allowed" about the same line.
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Attribute) and node.attr not in TENSOR_METHODS:
+                chain = self._attribute_chain(node)
+                bad = _not_pointwise(".".join(chain) if chain else f"<expr>.{node.attr}",
+                                     node.attr, node)
+                if bad is not None:
+                    raise bad
         for node in ast.walk(expr):
             if type(node) in _BANNED_NODES:
                 raise reject(_BANNED_NODES[type(node)], node)
@@ -392,9 +414,15 @@ class _Checker:
                 if isinstance(node.ctx, ast.Load) and node.id not in names:
                     raise reject(f"the name {node.id!r} is not defined or not allowed", node)
             elif isinstance(node, ast.Attribute):
+                if id(node) in module_prefixes:  # torch.nn in torch.nn.functional.gelu
+                    if node.attr.startswith("_"):
+                        raise reject(f"private attributes like {node.attr!r} are not allowed",
+                                     node)
+                    continue
                 self._check_attribute(node)
             elif isinstance(node, ast.Call):
-                self._check_call(node)
+                if id(node) not in loop_bounds:
+                    self._check_call(node)
             elif isinstance(node, ast.Constant):
                 self._check_constant(node)
             elif isinstance(node, ast.BinOp):
@@ -467,6 +495,10 @@ class _Checker:
             return  # names were checked against helpers/builtins
         if isinstance(func, ast.Attribute):
             chain = self._attribute_chain(func)
+            if chain and self.aliases.get(chain[0]) == "torch" and len(chain) == 2 \
+                    and chain[1] in TORCH_CONSTANTS:
+                raise reject(f"'{'.'.join(chain)}(...)' is not allowed; torch.Tensor and "
+                             f"dtypes are not functions of x", node)
             if chain and chain[0] in self.aliases and chain[1:] == ["tensor"]:
                 ok = (len(node.args) == 1 and isinstance(node.args[0], (ast.Constant, ast.UnaryOp))
                       and all(k.arg == "dtype" for k in node.keywords))
@@ -479,6 +511,27 @@ class _Checker:
         if isinstance(func, ast.Lambda):
             return
         raise reject("calls must name a function directly", node)
+
+
+def _loop_length(node: ast.AST) -> int:
+    if isinstance(node, ast.For):
+        return len(range(*[a.value for a in node.iter.args]))
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+        total = 1
+        for gen in node.generators:
+            total *= len(range(*[a.value for a in gen.iter.args]))
+        return total
+    return 1
+
+
+def _check_unrolled(node: ast.AST, factor: int) -> None:
+    """Nested constant loops multiply: 32 x 32 iterations is a 1,024-term series."""
+    for child in ast.iter_child_nodes(node):
+        inner = factor * _loop_length(child)
+        if inner > MAX_UNROLLED:
+            raise reject(f"nested loops unroll into {inner} iterations, over the cap of "
+                         f"{MAX_UNROLLED}; use fewer terms", child, Category.OVER_BUDGET)
+        _check_unrolled(child, inner)
 
 
 def _allowed_qualified(root: str, rest: list[str]) -> bool:

@@ -13,6 +13,7 @@ import torch
 from torch._decomp import get_decompositions
 from torch.func import functionalize
 from torch.fx.experimental.proxy_tensor import make_fx
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from .ir import DROPPED_KWARGS, IR_VERSION
 from .optable import is_allowed, packet_name
@@ -22,9 +23,18 @@ from .reasons import Category, Rejection
 # formulas and fused kernels) and are charged explicit FLOP weights. Only the few
 # composites PyTorch does not tag pointwise are broken into their parts.
 DECOMPOSITIONS = get_decompositions([
-    torch.ops.aten.hardswish, torch.ops.aten.log_sigmoid_forward, torch.ops.aten.softshrink,
-    torch.ops.aten.hardshrink,
+    torch.ops.aten.hardswish, torch.ops.aten.softshrink, torch.ops.aten.hardshrink,
 ])
+
+
+def _log_sigmoid_forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    # PyTorch's own decomposition builds its zero with new_zeros (a factory op the IR does
+    # not allow); clamp_max(x, 0) is the same value and the same gradient.
+    z = torch.exp(-torch.abs(x))
+    return torch.clamp_max(x, 0) - torch.log1p(z), z
+
+
+DECOMPOSITIONS[torch.ops.aten.log_sigmoid_forward.default] = _log_sigmoid_forward
 PASS_THROUGH = {"aten.lift_fresh_copy.default", "aten.alias.default", "aten.detach.default",
                 "aten.clone.default"}
 NOT_POINTWISE_HINTS = {
@@ -41,11 +51,34 @@ NOT_POINTWISE_HINTS = {
 }
 
 
+class _OpBudget(TorchDispatchMode):
+    """Stops tracing as soon as more ops were dispatched than the graph may hold, so a
+    recursion or a helper called in a loop is refused in milliseconds, not at the deadline."""
+
+    def __init__(self, cap: int):
+        super().__init__()
+        self.cap = cap
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += 1
+        if self.count > self.cap:
+            raise Rejection(Category.OVER_BUDGET,
+                            f"the function runs more than {self.cap} tensor ops (a recursion "
+                            f"or a helper called in a loop?); simplify it")
+        return func(*args, **(kwargs or {}))
+
+
 def trace(fn, max_nodes: int) -> dict:
     """Return the IR dict for fn, or raise Rejection with a reason a model can act on."""
     example = torch.randn(8)
+
+    def budgeted(x):
+        with _OpBudget(max_nodes):
+            return fn(x)
+
     try:
-        gm = make_fx(functionalize(fn), tracing_mode="symbolic",
+        gm = make_fx(functionalize(budgeted), tracing_mode="symbolic",
                      decomposition_table=DECOMPOSITIONS)(example)
     except Rejection:
         raise
@@ -53,6 +86,9 @@ def trace(fn, max_nodes: int) -> dict:
         raise Rejection(Category.MEMORY, "ran out of memory while tracing") from None
     except Exception as exc:  # noqa: BLE001 - every failure becomes a reason
         raise _classify_trace_error(exc) from None
+    # Dead nodes are no part of the function (e.g. the unused buffer of log_sigmoid's
+    # decomposition); mutations of the input are impure, so they survive and are rejected.
+    gm.graph.eliminate_dead_code()
     return graph_to_ir(gm, max_nodes)
 
 

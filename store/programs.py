@@ -1,8 +1,15 @@
-"""The run's program log: one SQLite row per finished proposal, committed before it counts.
+"""The run's program log: every proposal is a SQLite row, written before its work starts and
+finished (in one transaction) before it counts anywhere.
 
-Plain ``sqlite3`` rather than diskcache here because the program log is queried (best
-first, counts by category, lineage), not looked up by key. WAL mode lets ``actmine status``
-read while the daemon writes.
+    begin(program)   proposal received: row inserted with ``seq`` NULL ("in flight")
+    finish(program)  admission and evaluation done: outcome written, ``seq`` assigned
+
+``seq`` numbers finished programs in commit order; the program database replays them in that
+order, so a restarted run rebuilds exactly the state the killed one had. Rows still in flight
+after a crash are resumed (their admission and evaluation usually come back from the cache),
+never re-proposed. Plain ``sqlite3`` rather than diskcache because the log is queried (best
+first, counts, lineage), not looked up by key. WAL mode lets ``actmine status`` read while
+the daemon writes; readers open the file read-only.
 """
 
 from __future__ import annotations
@@ -10,20 +17,25 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS programs (
     id INTEGER PRIMARY KEY,
+    seq INTEGER UNIQUE,              -- commit order of finished programs; NULL while in flight
     created REAL NOT NULL,
+    finished REAL,
     proposer TEXT NOT NULL,
     model TEXT,
     template TEXT,
-    parents TEXT NOT NULL,           -- JSON list of program ids
+    parents TEXT NOT NULL,           -- JSON list of program ids (also in table parents)
+    island INTEGER NOT NULL DEFAULT 0,   -- -1: every island (seeds)
     source TEXT NOT NULL,
     source_hash TEXT,
-    admitted INTEGER NOT NULL,
+    admitted INTEGER NOT NULL DEFAULT 0,
     category TEXT,                   -- rejection category (NULL when admitted)
     reason TEXT,
     ir_hash TEXT,
@@ -31,18 +43,38 @@ CREATE TABLE IF NOT EXISTS programs (
     fitness REAL,                    -- NULL unless evaluated
     stage TEXT,
     status TEXT,
-    cached INTEGER NOT NULL DEFAULT 0,   -- 1 when admission or evaluation came from the cache
-    island INTEGER NOT NULL DEFAULT 0,
+    lab_hash TEXT,                   -- the lab configuration the fitness is measured under
+    cached INTEGER NOT NULL DEFAULT 0,   -- evaluation (or, if rejected, admission) from a cache
+    features TEXT NOT NULL DEFAULT '{}', -- behavioural features of the IR (store/features.py)
     meta TEXT NOT NULL DEFAULT '{}'      -- proposer-specific JSON (e.g. the expression tree)
 );
 CREATE INDEX IF NOT EXISTS programs_fitness ON programs(fitness);
 CREATE INDEX IF NOT EXISTS programs_ir ON programs(ir_hash);
+CREATE TABLE IF NOT EXISTS parents (
+    child INTEGER NOT NULL,
+    parent INTEGER NOT NULL,
+    PRIMARY KEY (child, parent)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS parents_parent ON parents(parent);
+CREATE TABLE IF NOT EXISTS irs (
+    hash TEXT PRIMARY KEY,
+    ir TEXT NOT NULL,                -- canonical IR JSON (sandbox/ir.py)
+    flops INTEGER
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    started REAL NOT NULL,
+    pid INTEGER NOT NULL,
+    version TEXT NOT NULL
+);
 """
+FINISHED = "seq IS NOT NULL"
+ALL_ISLANDS = -1
 
 
 @dataclass(frozen=True)
 class Program:
-    """One finished proposal and its outcome. Crosses into agent/ (parents, prompts, status)."""
+    """One proposal and its outcome. Crosses into agent/ (parents, prompts, status)."""
 
     id: int
     proposer: str
@@ -59,14 +91,22 @@ class Program:
     fitness: float | None = None
     stage: str | None = None
     status: str | None = None
+    lab_hash: str | None = None
     cached: bool = False
     island: int = 0
     meta: dict = field(default_factory=dict)
     created: float = 0.0
+    features: dict = field(default_factory=dict)
+    seq: int | None = None  # set when finished; None while the proposal is in flight
+    finished: float | None = None
 
     @property
     def evaluated(self) -> bool:
         return self.fitness is not None
+
+    @property
+    def in_flight(self) -> bool:
+        return self.seq is None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -75,43 +115,104 @@ class Program:
 
 
 class ProgramLog:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str, *, readonly: bool = False):
         self.path = Path(path)
-        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self.readonly = readonly
+        if readonly:
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                       timeout=30.0, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("SELECT COUNT(*) FROM programs").fetchone()  # fail early if foreign
+        else:
+            self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
 
     def close(self) -> None:
         self._db.close()
 
-    def add(self, program: Program) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ writes
+    def begin(self, program: Program) -> Program:
+        """Record a proposal before any work on it starts (it is resumed after a crash)."""
+        program = replace(program, seq=None, finished=None,
+                          created=program.created or time.time())
+        with self._transaction() as db:
+            self._upsert(db, program)
+        return program
+
+    def finish(self, program: Program, ir: dict | None = None) -> Program:
+        """Write the outcome and number it, atomically; returns the program with ``seq``."""
+        with self._transaction() as db:
+            (seq,) = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM programs").fetchone()
+            program = replace(program, seq=int(seq), finished=time.time(),
+                              created=program.created or time.time())
+            self._upsert(db, program)
+            if ir is not None and program.ir_hash:
+                db.execute("INSERT OR IGNORE INTO irs (hash, ir, flops) VALUES (?, ?, ?)",
+                           (program.ir_hash, json.dumps(ir, sort_keys=True), program.flops))
+        return program
+
+    def add(self, program: Program, ir: dict | None = None) -> Program:
+        """A finished program in one step (tests, imports)."""
+        return self.finish(program, ir)
+
+    def record_session(self, pid: int, version: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO sessions (started, pid, version) VALUES (?, ?, ?)",
+                       (time.time(), pid, version))
+
+    @staticmethod
+    def _upsert(db: sqlite3.Connection, program: Program) -> None:
         row = program.to_dict()
         row["parents"] = json.dumps(row["parents"])
-        row["meta"] = json.dumps(row["meta"])
+        row["meta"] = json.dumps(row["meta"], sort_keys=True)
+        row["features"] = json.dumps(row["features"], sort_keys=True)
         row["admitted"] = int(row["admitted"])
         row["cached"] = int(row["cached"])
-        row["created"] = row["created"] or time.time()
         columns = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
-        self._db.execute(f"INSERT OR REPLACE INTO programs ({columns}) VALUES ({marks})", row)
+        db.execute(f"INSERT OR REPLACE INTO programs ({columns}) VALUES ({marks})", row)
+        db.executemany("INSERT OR IGNORE INTO parents (child, parent) VALUES (?, ?)",
+                       [(program.id, p) for p in program.parents])
 
+    # ------------------------------------------------------------------- reads
     def next_id(self) -> int:
         (value,) = self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM programs").fetchone()
         return int(value)
 
     def all(self) -> list[Program]:
-        return [self._row(r) for r in self._query("SELECT * FROM programs ORDER BY id")]
+        """Finished programs in commit order (the order the database replays)."""
+        return self._programs(f"SELECT * FROM programs WHERE {FINISHED} ORDER BY seq")
+
+    def in_flight(self) -> list[Program]:
+        """Proposals recorded but not finished (a crash or a spent budget left them)."""
+        return self._programs(f"SELECT * FROM programs WHERE NOT ({FINISHED}) ORDER BY id")
 
     def get(self, program_id: int) -> Program | None:
-        rows = self._query("SELECT * FROM programs WHERE id = ?", (program_id,))
-        return self._row(rows[0]) if rows else None
+        rows = self._programs("SELECT * FROM programs WHERE id = ?", (program_id,))
+        return rows[0] if rows else None
+
+    def children(self, program_id: int) -> list[Program]:
+        return self._programs(
+            f"SELECT p.* FROM programs p JOIN parents l ON l.child = p.id "
+            f"WHERE l.parent = ? AND p.{FINISHED} ORDER BY p.id", (program_id,))
 
     def best(self, limit: int = 10, distinct: bool = True) -> list[Program]:
         """Evaluated programs, best fitness first; one row per IR unless distinct=False."""
         rows = self._query(
-            "SELECT * FROM programs WHERE fitness IS NOT NULL "
+            f"SELECT * FROM programs WHERE fitness IS NOT NULL AND {FINISHED} "
             "ORDER BY (status = 'ok') DESC, fitness ASC, id ASC")
         out, seen = [], set()
         for r in rows:
@@ -127,20 +228,45 @@ class ProgramLog:
     def counts(self) -> dict:
         q = self._query(
             "SELECT COUNT(*), SUM(admitted), SUM(fitness IS NOT NULL), "
-            "SUM(fitness IS NOT NULL AND cached = 0), SUM(cached) FROM programs")[0]
-        total, admitted, evaluated, fresh, cached = (int(v or 0) for v in q)
+            "SUM(fitness IS NOT NULL AND cached = 0), SUM(fitness IS NOT NULL AND cached = 1) "
+            f"FROM programs WHERE {FINISHED}")[0]
+        total, admitted, evaluated, fresh, hits = (int(v or 0) for v in q)
+        (in_flight,) = self._db.execute(
+            f"SELECT COUNT(*) FROM programs WHERE NOT ({FINISHED})").fetchone()
         categories = {c: int(n) for c, n in self._query(
-            "SELECT category, COUNT(*) FROM programs WHERE admitted = 0 GROUP BY category")}
+            f"SELECT category, COUNT(*) FROM programs WHERE admitted = 0 AND {FINISHED} "
+            "GROUP BY category")}
         proposers = {p: int(n) for p, n in self._query(
-            "SELECT proposer, COUNT(*) FROM programs GROUP BY proposer")}
+            f"SELECT proposer, COUNT(*) FROM programs WHERE {FINISHED} GROUP BY proposer")}
         return {"proposals": total, "admitted": admitted, "evaluated": evaluated,
-                "fresh_evaluations": fresh, "cache_hits": cached, "rejections": categories,
-                "proposers": proposers}
+                "fresh_evaluations": fresh, "cache_hits": hits, "in_flight": int(in_flight),
+                "rejections": categories, "proposers": proposers}
 
     def recent_rejections(self, limit: int = 5) -> list[Program]:
-        rows = self._query(
-            "SELECT * FROM programs WHERE admitted = 0 ORDER BY id DESC LIMIT ?", (limit,))
-        return [self._row(r) for r in rows]
+        return self._programs(
+            f"SELECT * FROM programs WHERE admitted = 0 AND {FINISHED} "
+            "ORDER BY seq DESC LIMIT ?", (limit,))
+
+    def get_ir(self, ir_hash: str) -> dict | None:
+        row = self._db.execute("SELECT ir FROM irs WHERE hash = ?", (ir_hash,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def find_irs(self, prefix: str) -> list[str]:
+        rows = self._db.execute("SELECT hash FROM irs WHERE substr(hash, 1, ?) = ? ORDER BY hash",
+                                (len(prefix), prefix)).fetchall()
+        return [r[0] for r in rows]
+
+    def best_for_ir(self, ir_hash: str) -> Program | None:
+        rows = self._programs(
+            f"SELECT * FROM programs WHERE ir_hash = ? AND {FINISHED} "
+            "ORDER BY fitness IS NULL, cached, id LIMIT 1", (ir_hash,))
+        return rows[0] if rows else None
+
+    def sessions(self) -> list[dict]:
+        return [dict(r) for r in self._query("SELECT * FROM sessions ORDER BY id")]
+
+    def _programs(self, sql: str, params: tuple = ()) -> list[Program]:
+        return [self._row(r) for r in self._query(sql, params)]
 
     def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         cur = self._db.execute(sql, params)
@@ -152,6 +278,7 @@ class ProgramLog:
         data = dict(row)
         data["parents"] = tuple(json.loads(data["parents"]))
         data["meta"] = json.loads(data["meta"])
+        data["features"] = json.loads(data["features"])
         data["admitted"] = bool(data["admitted"])
         data["cached"] = bool(data["cached"])
         return Program(**data)

@@ -66,23 +66,19 @@ class LLMMember:
         self.budget = budget
         self.in_flight = 0
 
-    async def propose(self, program_id: int, rng: random.Random,
+    async def propose(self, program_id: int, rng: random.Random, parents: list[Program],
                       view: SearchView) -> Proposal | None:
-        kind, parents, target = self._plan(rng, view)
-        exclude = {p.id for p in parents if p.id is not None}
-        inspirations = [self._parent(p, view)
-                        for p in view.database.inspirations(rng, self.prompts.inspirations,
-                                                            exclude)]
         # A failed request says nothing about the function; everything else is feedback.
         rejections = [p for p in view.recent_rejections(3 * self.prompts.recent_rejections)
                       if p.category not in ("llm_error", "proposer_error")]
         rejections = rejections[: self.prompts.recent_rejections]
-        context = render_context(parents, inspirations, rejections, target, self.admission,
+        kind, shown, inspirations, target = self._plan(rng, parents, rejections, view)
+        context = render_context(shown, inspirations, rejections, target, self.admission,
                                  view.database.ranked())
         messages = [{"role": "system", "content": self.templates.render("system", context)},
                     {"role": "user", "content": self.templates.render(kind, context)}]
         ids = (target.id,) if target is not None else tuple(
-            p.id for p in parents if p.id is not None)
+            p.id for p in shown if p.id is not None)
         base = dict(proposer="llm", parents=ids, model=self.name, template=kind)
         reservation = self.budget.reserve_request(
             self.settings, sum(len(m["content"]) for m in messages))
@@ -98,17 +94,17 @@ class LLMMember:
                 usage = {"model": self.name, "error": exc.kind, "faults": list(exc.faults),
                          "seconds": round(exc.seconds, 3), "input_tokens": 0,
                          "output_tokens": 0, "cost_usd": 0.0}
-                return Proposal("", **base, meta={"llm": usage}, category="llm_error",
+                return Proposal("", **base, meta={"usage": usage}, category="llm_error",
                                 reason=exc.message)
             finally:
                 self.in_flight -= 1
         self.budget.settle_request(reservation, result.input_tokens + result.output_tokens,
                                    result.cost_usd)
-        meta = {"llm": _usage(self.name, result), "response": result.text[:MAX_STORED_RESPONSE]}
+        meta = {"usage": _usage(self.name, result), "response": result.text[:MAX_STORED_RESPONSE]}
         if target is not None:
             meta["repair_of"] = target.id
         try:
-            source, notes = self._source(kind, result.text, parents)
+            source, notes = self._source(kind, result.text, shown)
         except ParseFailure as failure:
             return Proposal("", **base, meta=meta, category=failure.category,
                             reason=failure.reason)
@@ -117,24 +113,21 @@ class LLMMember:
         return Proposal(source, **base, meta=meta)
 
     # ------------------------------------------------------------ planning
-    def _plan(self, rng: random.Random, view: SearchView):
-        chosen = view.database.select_parents(rng, 2)
-        parents = [self._parent(p, view) for p in chosen]
-        if not parents:
-            parents = [rng.choice(seed_parents())]
-        distinct = {p.id for p in parents}
-        if len(distinct) < len(parents):
-            parents = parents[:1]
-        repairable = [p for p in view.recent_rejections(self.prompts.recent_rejections)
-                      if p.category in REPAIRABLE and p.source.strip()]
-        available = {"rewrite": True, "diff": True, "crossover": len(parents) >= 2,
+    def _plan(self, rng: random.Random, sample: list[Program], rejections: list[Program],
+              view: SearchView):
+        """The prompt kind, the parent(s) it shows, the inspirations, the child to repair.
+        ``sample`` is the database's choice: parent first, then inspirations."""
+        programs = [self._parent(p, view) for p in sample]
+        if not programs:  # nothing evaluated yet: start from a seed function
+            programs = [rng.choice(seed_parents())]
+        repairable = [p for p in rejections if p.category in REPAIRABLE and p.source.strip()]
+        available = {"rewrite": True, "diff": True, "crossover": len(programs) >= 2,
                      "repair": bool(repairable)}
         kinds = [k for k, w in self.prompts.mix.items() if w > 0 and available[k]] or ["rewrite"]
         kind = rng.choices(kinds, weights=[self.prompts.mix.get(k, 1.0) for k in kinds])[0]
         target = rng.choice(repairable) if kind == "repair" else None
-        if kind != "crossover":
-            parents = parents[:1]
-        return kind, parents, target
+        shown = programs[:2] if kind == "crossover" else programs[:1]
+        return kind, shown, programs[len(shown):], target
 
     @staticmethod
     def _parent(program: Program, view: SearchView) -> Parent:

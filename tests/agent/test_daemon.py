@@ -35,7 +35,7 @@ def test_daemon_is_live_stops_on_sigterm_and_resumes(cli, tmp_path):
             second = cli("daemon", "--run-dir", run_dir, "--config", config, timeout=120)
             assert second.returncode == 2
             assert len(second.stderr.strip().splitlines()) == 1
-            assert f"being searched by pid {daemon.pid}" in second.stderr
+            assert f"in use by another actmine process (pid {daemon.pid})" in second.stderr
 
             daemon.send_signal(signal.SIGTERM)
             out, err = daemon.communicate(timeout=120)

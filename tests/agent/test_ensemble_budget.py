@@ -56,7 +56,7 @@ def test_weighted_choice_follows_weights():
 
 
 def program(pid, member, fitness=None, parents=(), usd=0.0):
-    meta = {"llm": {"cost_usd": usd}} if member not in ("symbolic", "seed") else {}
+    meta = {"usage": {"cost_usd": usd}} if member not in ("symbolic", "seed") else {}
     return Program(id=pid, proposer="symbolic" if member == "symbolic" else (
         "seed" if member == "seed" else "llm"), model=None if member in ("symbolic", "seed")
         else member, source="", admitted=fitness is not None, fitness=fitness,

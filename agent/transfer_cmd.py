@@ -1,0 +1,224 @@
+"""``actmine transfer``: the downstream check of candidates beside the paper's references.
+
+Candidates come from Python files (admitted through the sandbox like ``actmine check``) or
+from a run directory's leaderboard (IRs from the run's admission cache); from then on only
+their IRs are used. Benchmarks live in ``actmine.evaluators.transfer``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import typer
+from actmine.store.run_dir import RunDirError
+
+from .config import ConfigError, load_settings
+
+
+class TransferInputError(Exception):
+    """Bad input for ``actmine transfer`` (one line, names the fix)."""
+
+
+def transfer(files: list[Path] | None = typer.Argument(None, help="Python files defining activation(x)"),
+             run_dir: Path | None = typer.Option(None, "--run-dir", help="take candidates from this run's leaderboard"),
+             top: int = typer.Option(2, "--top", min=1, help="how many of the run's best to check"),
+             profile: str = typer.Option("quick", help="quick (CPU, minutes), full (GPU) or smoke (seconds, for tests)"),
+             benchmarks: str | None = typer.Option(None, "--benchmarks", help="comma-separated benchmark or family names (default: all)"),
+             workers: int | None = typer.Option(None, min=1, help="parallel worker processes (default: one per CPU core)"),
+             device: str = typer.Option("auto", help="auto, cpu or cuda"),
+             png: Path | None = typer.Option(None, "--png", help="where to write the summary figure"),
+             as_json: bool = typer.Option(False, "--json", help="print JSON"),
+             config: Path | None = typer.Option(None, help="TOML config ([admission] section)")):
+    """Downstream transfer: real benchmarks, each activation beside ReLU, GELU, GELUSine, GSP."""
+    from actmine.evaluators.transfer.data import DataMissing
+
+    from .console import err
+
+    try:
+        _transfer(files or [], run_dir, top, profile, benchmarks, workers, device, png, as_json, config)
+    except (TransferInputError, DataMissing, RunDirError, ConfigError) as exc:
+        err.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyError as exc:
+        err.print(f"[bold red]error:[/bold red] {exc.args[0] if exc.args else exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: finished results are cached; run the same command to resume")
+        raise typer.Exit(130) from None
+
+
+def _transfer(files, run_dir, top, profile, spec, workers, device, png, as_json, config) -> None:
+    from actmine.evaluators.transfer import registry, report, runner, summary
+    from actmine.evaluators.transfer.common import PROFILES, SEEDS, Context
+    from actmine.evaluators.transfer.references import references
+    from rich.console import Console
+
+    from .cli import user_cache_dir
+    from .console import err, out
+
+    if profile not in PROFILES:
+        raise TransferInputError(f"unknown profile {profile!r}; use one of {', '.join(PROFILES)}")
+    device = _device(device)
+    chosen = registry.select(spec)
+    settings = load_settings(config)
+    activations = references()
+    for candidate in _from_files(files, settings) + _from_run(run_dir, top):
+        twin = next((a for a in activations if a.ir_hash == candidate.ir_hash), None)
+        if twin is not None:
+            err.print(f"[dim]{candidate.label} has the same IR as {twin.label}; shown once[/dim]")
+            continue
+        label, n = candidate.label, 1
+        while any(a.label == label for a in activations):  # results are keyed by label
+            n += 1
+            label = f"{candidate.label}-{n}"
+        activations.append(replace(candidate, label=label))
+    ctx = Context(device, user_cache_dir() / "transfer-data")
+    runner.prepare_data(chosen, profile, ctx, note=lambda m: err.print(f"[dim]{m}[/dim]"))
+    jobs = runner.plan(chosen, activations, profile)
+    store = runner.ResultStore(user_cache_dir() / "transfer")
+    progress = _Progress(len(jobs))
+    started = time.monotonic()
+    try:
+        results = runner.run_jobs(jobs, store, ctx, workers or runner.default_workers(device),
+                                  progress.update)
+    finally:
+        store.close()
+        progress.stop()
+    labels = [a.label for a in activations]
+    seeds = SEEDS[profile]
+    table = summary.cells(chosen, labels, seeds, results)
+    ratios = summary.log_ratios(chosen, labels, table)
+    means = summary.family_means(chosen, ratios)
+    png = png or (run_dir / f"transfer-{profile}.png" if run_dir else Path(f"transfer-{profile}.png"))
+    title = f"log(error ReLU / error), profile {profile}, mean of {len(seeds)} seeds"
+    png_path = summary.plot(chosen, labels, ratios, png, title)
+    seconds = time.monotonic() - started
+    if not out.is_terminal:  # pipes and CI logs: room for a column per activation
+        out = Console(highlight=False, width=max(out.width, 60 + 16 * len(activations)))
+    if as_json:
+        print(json.dumps(report.payload(profile, seeds, chosen, activations, table, ratios, means,
+                                        str(png_path), seconds, progress.fresh, progress.cached),
+                         indent=2))
+        return
+    out.print(report.metric_table(chosen, activations, table,
+                                  f"Transfer, profile {profile}: mean±std over seeds "
+                                  f"{', '.join(map(str, seeds))} (best in green)"))
+    out.print(report.summary_table(chosen, activations, means,
+                                   "Summary: mean log(error ReLU / error); + is better"))
+    for line in report.legend(activations):
+        out.print(line, soft_wrap=True)
+    out.print(f"{progress.fresh} jobs run, {progress.cached} from cache, {seconds:.0f}s; "
+              f"figure: {png_path}")
+
+
+def _device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise TransferInputError("--device cuda, but this torch sees no CUDA GPU; use --device cpu")
+    if device not in ("cpu", "cuda"):
+        raise TransferInputError(f"unknown device {device!r}; use auto, cpu or cuda")
+    return device
+
+
+def _from_files(files: list[Path], settings) -> list:
+    from actmine.evaluators.transfer.references import Activation
+    from actmine.sandbox.admission import admit
+
+    from .cli import _read_candidate
+    from .console import condensed_source
+
+    found = []
+    for path in files:
+        source = _read_candidate(path)
+        admission = admit(source, settings.admission.to_config())
+        if not admission.admitted:
+            raise TransferInputError(f"{path} was rejected [{admission.category}]: "
+                                     f"{admission.reason}")
+        found.append(Activation(path.stem[:14], admission.ir, condensed_source(source)))
+    return found
+
+
+def _from_run(run_dir: Path | None, top: int) -> list:
+    """The run's best distinct IRs; the IR comes from the run's admission cache (the source
+    is re-admitted in the sandbox only if that entry is gone)."""
+    if run_dir is None:
+        return []
+    from actmine.evaluators.transfer.references import Activation
+    from actmine.sandbox.admission import Admission, admit
+    from actmine.store.run_dir import open_run
+
+    from .config import AdmissionSettings
+    from .console import condensed_source
+
+    run = open_run(run_dir)
+    try:
+        admission_config = AdmissionSettings(**run.meta.get("config", {}).get("admission", {})).to_config()
+        programs = [p for p in run.programs.best(top) if p.admitted and p.status == "ok"]
+        if not programs:
+            raise TransferInputError(f"{run_dir} has no evaluated programs yet; run "
+                                     f"'actmine search --run-dir {run_dir}' first")
+        found = []
+        for program in programs:
+            hit = run.cache.get_admission(admission_config.key, program.source_hash or "")
+            admission = Admission.from_dict(hit) if hit else admit(program.source, admission_config)
+            if admission.ir is None or admission.ir_hash != program.ir_hash:
+                admission = admit(program.source, admission_config)
+            if admission.ir is None:
+                raise TransferInputError(f"program #{program.id} of {run_dir} no longer passes "
+                                         f"admission: {admission.reason}")
+            found.append(Activation(f"#{program.id}", admission.ir,
+                                    f"{condensed_source(program.source, 90)}  (lab fitness "
+                                    f"{program.fitness:+.3f})"))
+        return found
+    finally:
+        run.close()
+
+
+class _Progress:
+    """A progress bar on a terminal, one plain line per finished job otherwise (stderr)."""
+
+    def __init__(self, total: int):
+        from .console import err
+
+        self.total, self.done, self.fresh, self.cached = total, 0, 0, 0
+        self.started = time.monotonic()
+        self.bar = None
+        if err.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(TextColumn("[bold]transfer"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[last]}"), TimeElapsedColumn(),
+                                TimeRemainingColumn(), console=err)
+            self.task = self.bar.add_task("transfer", total=total, last="")
+            self.bar.start()
+
+    def update(self, job, result: dict, cached: bool) -> None:
+        self.done += 1
+        self.cached += cached
+        self.fresh += not cached
+        metric = (f"{result['status']} ({result['reason']})" if result["metric"] is None
+                  else f"{result['metric']:.4g}")
+        what = f"{job.benchmark} {job.label} seed {job.seed}: {metric}"
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done, last=what)
+        elif not cached:
+            print(f"[{self.done}/{self.total}, {time.monotonic() - self.started:4.0f}s] {what} "
+                  f"({result['seconds']:.1f}s)", file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

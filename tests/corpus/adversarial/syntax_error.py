@@ -1,0 +1,6 @@
+# expect: syntax
+"""Not Python."""
+
+
+def activation(x)
+    return x

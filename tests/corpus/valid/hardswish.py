@@ -1,0 +1,6 @@
+"""Hard-swish (MobileNetV3)."""
+import torch.nn.functional as F
+
+
+def activation(x):
+    return F.hardswish(x)

@@ -1,0 +1,6 @@
+"""Logistic sigmoid."""
+import torch
+
+
+def activation(x):
+    return torch.sigmoid(x)

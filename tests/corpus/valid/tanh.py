@@ -1,0 +1,6 @@
+"""Hyperbolic tangent."""
+import torch
+
+
+def activation(x):
+    return torch.tanh(x)

@@ -1,0 +1,76 @@
+"""The valid corpus: known activations are all admitted, with a FLOP cost per element, and
+the README's table of those costs is exactly what `actmine flops` prints."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from actmine.sandbox.admission import admit
+from sandbox_corpus import CORPUS, VALID
+
+README = CORPUS.parents[1] / "README.md"
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    return {path.stem: admit(path.read_text()) for path in VALID}
+
+
+def test_corpus_is_large_enough():
+    assert len(VALID) >= 30
+
+
+def test_every_known_activation_is_admitted(verdicts):
+    refused = {name: f"{v.category}: {v.reason}" for name, v in verdicts.items() if not v.admitted}
+    assert not refused
+
+
+@pytest.mark.parametrize("name, flops", [
+    ("relu", 1), ("gelu_erf", 12), ("gelu_tanh", 15), ("silu", 9), ("softplus", 18),
+    ("mish", 27), ("gelu_sine", 22), ("sin", 8), ("leaky_relu", 2),
+])
+def test_reference_costs(verdicts, name, flops):
+    assert verdicts[name].flops == flops
+    assert sum(cost for _, cost in verdicts[name].flops_breakdown) == flops
+
+
+def test_rebuilt_ir_computes_the_function(verdicts):
+    x = torch.linspace(-5, 5, 101)
+    expected = {
+        "gelu_sine": torch.nn.functional.gelu(x) + 0.1 * torch.sin(x),
+        "gmtu": torch.tanh(1.5 * x) * torch.exp(-0.2 * x * x) + 0.1 * x,
+        "gelu_sinc_perturbation": torch.nn.functional.gelu(x) * (1 + 0.5 * torch.sinc(x)),
+        "logsigmoid": torch.nn.functional.logsigmoid(x),
+        "snake": x + torch.sin(x) ** 2,
+    }
+    for name, want in expected.items():
+        got = verdicts[name].ir.to_callable()(x)
+        assert torch.allclose(got, want, atol=1e-6), name
+
+
+def test_sinc_keeps_a_finite_gradient_at_zero(verdicts):
+    x = torch.tensor([0.0, 1e-8], requires_grad=True)
+    verdicts["gelu_sinc_perturbation"].ir.to_callable()(x).sum().backward()
+    assert torch.isfinite(x.grad).all()
+
+
+def test_names_and_spelling_do_not_change_the_ir_hash(verdicts):
+    renamed = admit("import torch\n\n\ndef activation(inp):\n"
+                    "    '''same function, other names'''\n"
+                    "    return torch.nn.functional.gelu(inp)  # and a comment\n")
+    assert renamed.ir_hash == verdicts["gelu_erf"].ir_hash
+    assert verdicts["quick_gelu"].ir_hash != verdicts["gelu_erf"].ir_hash
+
+
+def test_readme_table_is_the_command_output(verdicts):
+    from actmine.agent.flops_table import markdown_table
+
+    text = README.read_text()
+    match = re.search(r"<!-- flops-table:start -->\n(.*?)<!-- flops-table:end -->", text, re.S)
+    assert match, "README.md lacks the flops-table markers"
+    rows = [(path.stem, verdicts[path.stem]) for path in VALID]
+    assert match.group(1).strip() == markdown_table(rows).strip(), (
+        "README's FLOP table is stale; regenerate it with "
+        "`actmine flops tests/corpus/valid/*.py --markdown`")
