@@ -52,10 +52,15 @@ from .runstats import RunTotals
 
 
 class Search:
-    def __init__(self, run: RunDir, settings: Settings, reporter=None):
+    def __init__(self, run: RunDir, settings: Settings, reporter=None,
+                 proposers: dict | None = None):
+        """``proposers`` replaces the built-in members' proposer objects by name
+        ("symbolic", "random"): anything with ``propose(parents, rng) -> Proposal``."""
         self.run = run
         self.settings = settings
         self.reporter = reporter
+        self.proposers = {"symbolic": SymbolicProposer(), "random": RandomProposer(),
+                          **(proposers or {})}
         # Templates are checked now: a bad placeholder stops the run before any request.
         self.templates = load_templates(settings.prompts.dir) if settings.models else None
         # ---- rebuilt from the store, never from memory (see module docstring)
@@ -146,10 +151,9 @@ class Search:
     async def _start_members(self, stack: contextlib.AsyncExitStack) -> None:
         """Built-in proposers, then models: start local servers, check every endpoint."""
         weights = self.ensemble.weights
-        if "symbolic" in weights:
-            self.members["symbolic"] = EmbeddedMember(SymbolicProposer())
-        if "random" in weights:
-            self.members["random"] = EmbeddedMember(RandomProposer())
+        for name in ("symbolic", "random"):
+            if name in weights:
+                self.members[name] = EmbeddedMember(self.proposers[name])
         for model in self.settings.models:
             if model.name not in weights:
                 continue
