@@ -66,7 +66,7 @@ class Search:
         # ---- rebuilt from the store, never from memory (see module docstring)
         finished = run.programs.all()
         self.resume_queue = run.programs.in_flight()
-        self.totals = RunTotals.from_programs(finished)
+        self.totals = RunTotals.from_programs(finished, self.resume_queue)
         spent = copy.copy(self.totals.spent)
         spent.proposals += len(self.resume_queue)
         self.budget = Budget(settings.search, spent)

@@ -45,11 +45,18 @@ class RunTotals:
     spent: Spent = field(default_factory=Spent)
     created: list[tuple[float, bool]] = field(default_factory=list)  # (time, fresh eval)
 
+    _spend_counted: set = field(default_factory=set)  # program ids whose usage is in
+
     @classmethod
-    def from_programs(cls, programs: list[Program]) -> RunTotals:
+    def from_programs(cls, finished: list[Program],
+                      in_flight: list[Program] = ()) -> RunTotals:
+        """Totals of the finished programs, plus the model spend of proposals still in
+        flight (their request was made and paid for; their outcome is not known yet)."""
         totals = cls()
-        for program in programs:
+        for program in finished:
             totals.add(program)
+        for program in in_flight:
+            totals.add_spend(program)
         return totals
 
     def add(self, p: Program) -> None:
@@ -67,18 +74,27 @@ class RunTotals:
             self.rejections[category] += 1
             self.rejections_by_member.setdefault(member_of(p), Counter())[category] += 1
         self.created.append((p.created, fresh))
+        self.add_spend(p)
+
+    def add_spend(self, p: Program) -> None:
+        """The model request behind ``p`` (once per program, however often it is added)."""
         usage = p.meta.get("usage") if isinstance(p.meta, dict) else None
-        if isinstance(usage, dict):
-            m.requests += 1
-            m.failed_requests += bool(usage.get("error"))
-            m.input_tokens += int(usage.get("input_tokens") or 0)
-            m.output_tokens += int(usage.get("output_tokens") or 0)
-            m.usd += float(usage.get("cost_usd") or 0.0)
-            m.request_seconds += float(usage.get("seconds") or 0.0)
-            m.faults.update(usage.get("faults") or [])
-            self.spent.tokens += int(usage.get("input_tokens") or 0) + int(
-                usage.get("output_tokens") or 0)
-            self.spent.usd += float(usage.get("cost_usd") or 0.0)
+        if not isinstance(usage, dict) or p.id in self._spend_counted:
+            return
+        self._spend_counted.add(p.id)
+        m = self.members.setdefault(member_of(p), MemberTotals())
+        tokens_in = int(usage.get("input_tokens") or 0)
+        tokens_out = int(usage.get("output_tokens") or 0)
+        usd = float(usage.get("cost_usd") or 0.0)
+        m.requests += 1
+        m.failed_requests += bool(usage.get("error"))
+        m.input_tokens += tokens_in
+        m.output_tokens += tokens_out
+        m.usd += usd
+        m.request_seconds += float(usage.get("seconds") or 0.0)
+        m.faults.update(usage.get("faults") or [])
+        self.spent.tokens += tokens_in + tokens_out
+        self.spent.usd += usd
 
     def faults(self) -> Counter:
         out: Counter = Counter()

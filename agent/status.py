@@ -17,7 +17,7 @@ from .runstats import RunTotals
 
 def status_payload(run: RunDir, top: int = 10) -> dict:
     programs = run.programs.all()
-    totals = RunTotals.from_programs(programs)
+    totals = RunTotals.from_programs(programs, run.programs.in_flight())
     live = read_live(run.path)
     examples: dict[str, str] = {}
     for p in reversed(programs):
