@@ -43,7 +43,7 @@ class RunTotals:
     rejections: Counter = field(default_factory=Counter)
     rejections_by_member: dict[str, Counter] = field(default_factory=dict)
     spent: Spent = field(default_factory=Spent)
-    created: list[tuple[float, bool]] = field(default_factory=list)  # (time, fresh eval)
+    finished: list[tuple[float, bool]] = field(default_factory=list)  # (time, fresh eval)
 
     _spend_counted: set = field(default_factory=set)  # program ids whose usage is in
 
@@ -73,7 +73,7 @@ class RunTotals:
             category = p.category or "unknown"
             self.rejections[category] += 1
             self.rejections_by_member.setdefault(member_of(p), Counter())[category] += 1
-        self.created.append((p.created, fresh))
+        self.finished.append((p.finished or p.created, fresh))
         self.add_spend(p)
 
     def add_spend(self, p: Program) -> None:
@@ -103,15 +103,15 @@ class RunTotals:
         return out
 
     def throughput(self, window: float = 600.0) -> dict:
-        """Proposals and fresh evaluations per minute, overall and over the last window."""
-        if len(self.created) < 2:
+        """Proposals and fresh evaluations finished per minute, overall and over the last
+        window (None until a run has spanned a few seconds)."""
+        times = sorted(t for t, _ in self.finished if t)
+        if len(times) < 2 or times[-1] - times[0] < 5.0:
             return {"proposals_per_min": None, "evaluations_per_min": None,
                     "recent_evaluations_per_min": None}
-        times = sorted(t for t, _ in self.created)
-        span = max(times[-1] - times[0], 1e-9)
-        fresh = sum(f for _, f in self.created)
-        recent = [f for t, f in self.created if t >= times[-1] - window]
-        recent_span = min(window, span)
+        span = times[-1] - times[0]
+        fresh = sum(f for _, f in self.finished)
+        recent = [f for t, f in self.finished if t >= times[-1] - window]
         return {"proposals_per_min": round(60 * len(times) / span, 2),
                 "evaluations_per_min": round(60 * fresh / span, 2),
-                "recent_evaluations_per_min": round(60 * sum(recent) / recent_span, 2)}
+                "recent_evaluations_per_min": round(60 * sum(recent) / min(window, span), 2)}
