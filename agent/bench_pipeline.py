@@ -42,6 +42,7 @@ def pipeline_settings(base: dict, base_url: str, requests: int, evaluators: int,
     data["models"] = [{"name": "simulated", "base_url": base_url, "max_tokens": 256,
                        "timeout": latency * 4 + 30, "max_in_flight": max(requests, 1)}]
     data.pop("ensemble", None)
+    data["cache"] = {"shared": False}  # both runs start cold: no hits from the other one
     return Settings.model_validate(data)
 
 
@@ -51,7 +52,8 @@ def run_once(settings, run_dir: Path) -> dict:
 
     from .orchestrator import Search
 
-    run = open_run(run_dir, settings.identity(), create=True)
+    run = open_run(run_dir, settings.identity(), create=True,
+                   shared_cache=settings.cache.shared_dir())
     try:
         return anyio.run(Search(run, settings).run_search)
     finally:
