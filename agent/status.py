@@ -62,6 +62,8 @@ def print_status(console, payload: dict) -> None:
         console.print(f"throughput: {t['proposals_per_min']} proposals/min, "
                       f"{t['evaluations_per_min']} evaluations/min "
                       f"({t['recent_evaluations_per_min']} over the last 10 min)")
+    else:
+        console.print("throughput: too few seconds of history to tell")
     console.print(_members_table(payload["members"]))
     faults = _faults_lines(payload["members"])
     if faults:
