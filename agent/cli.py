@@ -240,7 +240,7 @@ def _run_search(run_dir: Path, settings, force: bool, reporter):
 @handles_errors
 def daemon(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the run (created or resumed)"),
            config: Path | None = typer.Option(None, help="TOML config file"),
-           budget: int | None = typer.Option(None, help="override [search] budget"),
+           budget: int | None = typer.Option(None, help="fresh lab evaluations in total (overrides search.budget)"),
            force: bool = typer.Option(False, "--force", help="resume even if the configuration changed")):
     """Run until the budget is spent or SIGINT/SIGTERM, logging a status line a minute;
     restart it with the same command to resume from the store."""
