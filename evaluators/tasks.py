@@ -34,9 +34,10 @@ class Task:
     n_inputs: int
     train_range: tuple[float, float]  # every input drawn from this interval
     test_bands: tuple[tuple[float, float], ...]  # OOD: every input drawn from one band
-    noise: float = 0.0  # Gaussian noise on train targets, relative to their std
+    noise: float | None = None  # Gaussian noise on train targets (x their std); None: lab's
 
-    def sample(self, n_train: int, n_test: int, seed: int) -> TaskData:
+    def sample(self, n_train: int, n_test: int, seed: int,
+               default_noise: float = 0.0) -> TaskData:
         rng = np.random.default_rng([zlib.crc32(self.name.encode()), seed])
         lo, hi = self.train_range
         x_train = rng.uniform(lo, hi, size=(n_train, self.n_inputs))
@@ -48,8 +49,9 @@ class Task:
         y_test = self.fn(x_test)
         scale = float(np.std(y_train)) or 1.0
         offset = float(np.mean(y_train))
-        if self.noise:
-            y_train = y_train + rng.normal(0.0, self.noise * scale, size=y_train.shape)
+        noise = default_noise if self.noise is None else self.noise
+        if noise:  # train targets only: the test measures extrapolation of the law itself
+            y_train = y_train + rng.normal(0.0, noise * scale, size=y_train.shape)
         # Standardise with train statistics so every task's loss has the same scale.
         return TaskData(
             x_train.astype(np.float32), ((y_train - offset) / scale).astype(np.float32),
