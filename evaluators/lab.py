@@ -28,8 +28,16 @@ from .tasks import FAMILIES, TASKS_VERSION, get_tasks
 from .trainer import Activation, BatchResult, TrainSpec, train_batched
 
 WORST_FITNESS = 10.0  # for candidates whose training diverges (NaN/inf)
+# A task's log ratio counts at most this much (an OOD error e^9 ~ 8000x ReLU's is a failure
+# however large): one catastrophic task cannot swamp the mean, and a finite candidate always
+# scores better than a diverged one.
+LOG_RATIO_CAP = 9.0
 LAB_VERSION = 2
 PROBE_RANGE = 20.0  # pre-activations of these small nets stay well inside +-20
+
+
+class LabError(ValueError):
+    """A lab configuration that cannot give fitness (one line, for the user to fix)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +182,12 @@ def reference_losses(config: LabConfig) -> tuple[np.ndarray, np.ndarray]:
     key = config.train_hash
     if key not in _reference_memo:
         result = _train(training_callable(relu_ir()), config)
+        if not (np.isfinite(result.test_mse).all() and result.steps_done == config.train.steps):
+            raise LabError(f"ReLU's own training diverges in this lab (lr {config.train.lr}, "
+                           f"{config.train.optimizer}); lower [lab] lr")
+        if not (result.test_mse > 0).all():
+            raise LabError("ReLU's out-of-distribution error is 0 on some task; that task "
+                           "cannot rank activations")
         _reference_memo[key] = (result.train_mse, result.test_mse)
     return _reference_memo[key]
 
@@ -208,12 +222,14 @@ def run_stage(act: Activation, config: LabConfig, stage: str) -> StageResult:
                   and result.steps_done == config.train.steps)
     scores = []
     for i, task in enumerate(tasks):
-        ratio = math.log(test[i] / ref[i]) if finite and test[i] > 0 else WORST_FITNESS
+        ratio = (min(math.log(max(test[i], 1e-30) / ref[i]), LOG_RATIO_CAP) if finite
+                 else WORST_FITNESS)
         scores.append(TaskScore(task.name, task.family, float(train[i]), float(test[i]),
                                 float(ratio), float(ref[i])))
     if finite:
         fitness = float(np.mean([s.log_ratio for s in scores]))
-        per_seed = np.log(np.maximum(result.test_mse, 1e-30) / ref_test).mean(axis=0)
+        per_seed = np.minimum(np.log(np.maximum(result.test_mse, 1e-30) / ref_test),
+                              LOG_RATIO_CAP).mean(axis=0)
         seed_fitness = tuple(float(v) for v in per_seed)
     else:
         fitness, seed_fitness = WORST_FITNESS, ()

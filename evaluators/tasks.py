@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TASKS_VERSION = 1
+TASKS_VERSION = 2
 MAX_INPUTS = 3
 
 Formula = Callable[[np.ndarray], np.ndarray]  # (n, d) -> (n,)
@@ -85,8 +85,8 @@ TASKS: tuple[Task, ...] = (
          2, (-1, 1), SYM),
     # ---- harmonics: does it continue a periodic pattern?
     Task("sine", "harmonic", "sin(2 pi x)", lambda v: np.sin(TWO_PI * _x(v)), 1, (-1, 1), SYM),
-    Task("two_tone", "harmonic", "sin(2 pi x) + 0.5 sin(6 pi x)",
-         lambda v: np.sin(TWO_PI * _x(v)) + 0.5 * np.sin(3 * TWO_PI * _x(v)), 1, (-1, 1), SYM),
+    Task("two_tone", "harmonic", "sin(2 pi x) + 0.5 sin(3 pi x)",
+         lambda v: np.sin(TWO_PI * _x(v)) + 0.5 * np.sin(3 * math.pi * _x(v)), 1, (-1, 1), SYM),
     Task("damped", "harmonic", "exp(-|x|/2) sin(4x)",
          lambda v: np.exp(-np.abs(_x(v)) / 2) * np.sin(4 * _x(v)), 1, (-2, 2),
          ((-4, -2), (2, 4))),
