@@ -50,7 +50,8 @@ def run_command(settings: Settings, cache_dir: Path, as_json: bool,
                           "paper_order": list(PAPER_LAB),
                           "our_order": ordering(results, tuple(PAPER_LAB))}, indent=2))
         return
-    out.print(_table(results, config.hash))
+    # Piped output (a log, the README) keeps every column instead of squeezing to 80.
+    out.print(_table(results, config.hash), width=None if out.is_terminal else 150)
     paper = " < ".join(f"{n} {PAPER_LAB[n][0]}" for n in PAPER_LAB)
     ours = ordering(results, tuple(PAPER_LAB))
     fit = {r.baseline.name: r.evaluation.fitness for r in results if r.evaluation}

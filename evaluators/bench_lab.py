@@ -47,6 +47,10 @@ def matmul_peak_gflops(device: torch.device, size: int = 1024, repeats: int = 5)
     return 2 * size**3 / best / 1e9
 
 
+def _sig(value: float, digits: int = 4) -> float:
+    return float(f"{value:.{digits}g}")
+
+
 def _timed(fn):
     wall, cpu = time.perf_counter(), time.process_time()
     result = fn()
@@ -74,16 +78,16 @@ def run(act: Activation, config: LabConfig, steps: int | None = None) -> dict:
     rel = np.abs(fast.test_mse / slow.test_mse - 1.0)
     model_steps = models * spec.steps
     way = lambda wall, cpu: {  # noqa: E731
-        "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
-        "model_steps_per_s": round(model_steps / wall, 1),
-        "gflops": round(flops / wall / 1e9, 2), "fraction_of_peak": round(flops / wall / 1e9 / peak, 3)}
+        "seconds": _sig(wall), "cpu_seconds": _sig(cpu),
+        "model_steps_per_s": _sig(model_steps / wall), "gflops": _sig(flops / wall / 1e9),
+        "fraction_of_peak": _sig(flops / wall / 1e9 / peak)}
     return {
         "device": str(device), "threads": torch.get_num_threads() if device.type == "cpu" else None,
         "models": models, "tasks": len(tasks), "seeds": len(config.seeds), "steps": spec.steps,
         "hidden": spec.hidden, "depth": spec.depth, "n_train": spec.n_train,
-        "matmul_gflop": round(flops / 1e9, 2), "peak_matmul_gflops": round(peak, 1),
+        "matmul_gflop": _sig(flops / 1e9), "peak_matmul_gflops": _sig(peak),
         "batched": way(fast_wall, fast_cpu), "loop": way(slow_wall, slow_cpu),
-        "speedup": round(slow_wall / fast_wall, 2),
-        "speedup_cpu_time": round(slow_cpu / fast_cpu, 2) if fast_cpu > 0 else None,
+        "speedup": _sig(slow_wall / fast_wall),
+        "speedup_cpu_time": _sig(slow_cpu / fast_cpu) if fast_cpu > 0 else None,
         "test_mse_max_rel_diff": float(rel.max()), "test_mse_median_rel_diff": float(np.median(rel)),
     }
