@@ -20,6 +20,7 @@ from actmine.evaluators.baselines import (
 from actmine.evaluators.executor import LocalExecutor
 from actmine.evaluators.tasks import FAMILIES
 from actmine.store.cache import ResultCache
+from rich.console import Console
 from rich.table import Table
 
 from .config import Settings
@@ -51,16 +52,17 @@ def run_command(settings: Settings, cache_dir: Path, as_json: bool,
                           "our_order": ordering(results, tuple(PAPER_LAB))}, indent=2))
         return
     # Piped output (a log, the README) keeps every column instead of squeezing to 80.
-    out.print(_table(results, config.hash), width=None if out.is_terminal else 150)
+    console = out if out.is_terminal else Console(width=160, highlight=False)
+    console.print(_table(results, config.hash))
     paper = " < ".join(f"{n} {PAPER_LAB[n][0]}" for n in PAPER_LAB)
     ours = ordering(results, tuple(PAPER_LAB))
     fit = {r.baseline.name: r.evaluation.fitness for r in results if r.evaluation}
-    out.print(f"paper's lab order (OOD loss, lower is better): {paper}")
-    out.print("ours, same four (fitness): " + " < ".join(f"{n} {fit[n]:+.3f}" for n in ours)
-              + ("  [same order]" if ours == list(PAPER_LAB) else "  [order differs]"))
+    console.print(f"paper's lab order (OOD loss, lower is better): {paper}")
+    console.print("ours, same four (fitness): " + " < ".join(f"{n} {fit[n]:+.3f}" for n in ours)
+                  + ("  [same order]" if ours == list(PAPER_LAB) else "  [order differs]"))
     fresh = sum(1 for r in results if r.evaluation and not r.cached)
-    out.print(f"{len(results)} baselines, {fresh} evaluated now on {executor.slots} worker(s) "
-              f"in {seconds:.0f} s, the rest from the cache; lab {config.hash}")
+    console.print(f"{len(results)} baselines, {fresh} evaluated now on {executor.slots} "
+                  f"worker(s) in {seconds:.0f} s, the rest from the cache; lab {config.hash}")
 
 
 def _row(r: BaselineResult) -> dict:
@@ -99,7 +101,7 @@ def _table(results: list[BaselineResult], lab_hash: str) -> Table:
                       f"{math.exp(ev.fitness):.2f}",
                       *(f"{math.exp(fams[f]):.2f}" if f in fams else "-" for f in FAMILIES),
                       f"{ev.train_mse:.1e}", str(r.flops), *paper,
-                      "cached" if r.cached else f"{ev.seconds:.0f}s")
+                      f"{ev.seconds:.0f}s" + (" (cached)" if r.cached else ""))
     return table
 
 

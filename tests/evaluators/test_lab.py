@@ -30,6 +30,7 @@ def test_relu_scores_zero_and_fitness_is_the_mean_log_ratio(tiny_lab):
     assert len(scores) == 3
     for t in scores:
         assert t.log_ratio == pytest.approx(math.log(t.test_mse / t.relu_test_mse))
+        assert abs(t.log_ratio) < lab.LOG_RATIO_CAP
     assert gelu.fitness == pytest.approx(sum(t.log_ratio for t in scores) / 3)
     assert set(gelu.family_log_ratios) == set(FAMILIES)
     assert gelu.flops == 12 and gelu.seconds > 0
@@ -88,6 +89,19 @@ def test_finite_candidates_always_score_better_than_diverged_ones(tiny_lab):
     assert evaluation.status == "ok"
     assert max(t.log_ratio for t in evaluation.tasks) == lab.LOG_RATIO_CAP
     assert evaluation.fitness < lab.WORST_FITNESS
+
+
+def test_exactly_representable_tasks_cannot_dominate_the_mean(tiny_lab):
+    # x^2 networks fit the polynomial task "square" exactly: its OOD error is float noise,
+    # far below ReLU's; the task counts as 100x better, no more.
+    ir = ActivationIR.from_dict({"version": 1, "nodes": [
+        {"op": "aten.mul.Tensor", "args": [{"ref": 0}, {"ref": 0}], "kwargs": {}}],
+        "output": {"ref": 1}})
+    config = replace(tiny_lab, tasks=("square",), cascade=False,
+                     train=replace(tiny_lab.train, steps=600, lr=1e-2))
+    (square,) = lab.evaluate(ir, config).tasks
+    assert square.test_mse < square.relu_test_mse / 100
+    assert square.log_ratio == -lab.LOG_RATIO_CAP
 
 
 def test_a_lab_where_relu_itself_diverges_is_a_user_error(tiny_lab):
