@@ -18,6 +18,7 @@ from actmine.evaluators.baselines import (
     run_baselines,
 )
 from actmine.evaluators.executor import LocalExecutor
+from actmine.evaluators.lab import json_safe
 from actmine.evaluators.tasks import FAMILIES
 from actmine.store.cache import ResultCache
 from rich.console import Console
@@ -46,10 +47,10 @@ def run_command(settings: Settings, cache_dir: Path, as_json: bool,
         cache.close()
     seconds = time.perf_counter() - started
     if as_json:
-        print(json.dumps({"lab_hash": config.hash, "workers": executor.slots,
-                          "seconds": round(seconds, 1), "baselines": [_row(r) for r in results],
-                          "paper_order": list(PAPER_LAB),
-                          "our_order": ordering(results, tuple(PAPER_LAB))}, indent=2))
+        print(json.dumps(json_safe({
+            "lab_hash": config.hash, "workers": executor.slots, "seconds": round(seconds, 1),
+            "baselines": [_row(r) for r in results], "paper_order": list(PAPER_LAB),
+            "our_order": ordering(results, tuple(PAPER_LAB))}), indent=2))
         return
     # Piped output (a log, the README) keeps every column instead of squeezing to 80.
     console = out if out.is_terminal else Console(width=160, highlight=False)

@@ -144,7 +144,7 @@ def eval_command(file: Path = typer.Argument(..., help="Python file defining act
         payload = {"file": str(file), "verdict": "admitted", "flops": admission.flops,
                    "ir_hash": admission.ir_hash, "lab_hash": lab_config.hash,
                    **_evaluation_payload(evaluation)}
-        print(json.dumps(payload, indent=2))
+        print(json.dumps(lab.json_safe(payload), indent=2))
         return
     _print_evaluation(out, evaluation, admission.flops)
 
@@ -176,16 +176,17 @@ def _print_evaluation(console, ev, flops) -> None:
     from rich.table import Table
 
     spread = f" ±{ev.fitness_se:.2f}" if ev.fitness_se else ""
-    table = Table(title=f"fitness {ev.fitness:+.3f}{spread} (x{math.exp(ev.fitness):.3f} ReLU's "
-                        f"OOD error), {flops} FLOPs/element, stage {ev.stage}",
-                  title_justify="left")
+    what = ("the worst score: training diverged" if ev.status == "non_finite"
+            else f"x{math.exp(ev.fitness):.3f} ReLU's OOD error")
+    table = Table(title=f"fitness {ev.fitness:+.3f}{spread} ({what}), {flops} FLOPs/element, "
+                        f"stage {ev.stage}", title_justify="left")
     for col in ("task", "family", "train MSE", "OOD MSE", "ReLU OOD MSE", "log ratio vs ReLU"):
         table.add_column(col, justify="right" if "MSE" in col or "ratio" in col else "left")
     for t in ev.tasks:
         table.add_row(t.task, t.family, f"{t.train_mse:.2e}", f"{t.test_mse:.3g}",
                       f"{t.relu_test_mse:.3g}", f"{t.log_ratio:+.3f}")
     console.print(table)
-    if ev.family_log_ratios:
+    if ev.family_log_ratios and ev.status != "non_finite":
         console.print("families (OOD MSE x ReLU's): " + ", ".join(
             f"{fam} {math.exp(v):.2f}" for fam, v in ev.family_log_ratios.items()))
     console.print("cascade: " + " -> ".join(

@@ -297,6 +297,18 @@ def install_references(refs: dict) -> None:
         _reference_memo[key] = (np.asarray(value["train"]), np.asarray(value["test"]))
 
 
+def json_safe(value):
+    """``value`` with every NaN/inf float replaced by None: strict JSON has no NaN, and a
+    diverged run's losses are NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 # ----------------------------------------------------- process-pool entry points
 def references_json(config_json: str) -> dict:
     return references(LabConfig.from_dict(json.loads(config_json)))
