@@ -6,8 +6,13 @@ Udrescu & Tegmark 2020; equation ids kept). Every task trains on an in-distribut
 and is tested on a disjoint out-of-distribution band just outside it, so the test loss
 measures extrapolation. Data are deterministic in (task, seed).
 
-To add a task, append a row to TASKS and bump TASKS_VERSION (it is part of the lab hash,
-so cached fitness is never reused across a changed table).
+Rules a row follows (README, "The lab", gives the reasons): OOD bands are adjacent to the
+train box and about as wide as the box reaches on that side (its half-range for boxes
+around 0, its width for positive physics inputs); a harmonic task holds at least one period in
+the box; and the ReLU reference fits the task in distribution (train MSE < 1e-2 on the
+standardised targets) within the default step budget, so OOD loss measures extrapolation
+rather than underfitting. To add a task, append a row to TASKS and bump TASKS_VERSION (it
+is part of the lab hash, so cached fitness is never reused across a changed table).
 """
 
 from __future__ import annotations
