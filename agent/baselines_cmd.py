@@ -58,9 +58,10 @@ def run_command(settings: Settings, cache_dir: Path, as_json: bool,
     paper = " < ".join(f"{n} {PAPER_LAB[n][0]}" for n in PAPER_LAB)
     ours = ordering(results, tuple(PAPER_LAB))
     fit = {r.baseline.name: r.evaluation.fitness for r in results if r.evaluation}
-    console.print(f"paper's lab order (OOD loss, lower is better): {paper}")
+    console.print(f"paper's lab order (OOD loss, lower is better): {paper}", markup=False)
     console.print("ours, same four (fitness): " + " < ".join(f"{n} {fit[n]:+.3f}" for n in ours)
-                  + ("  [same order]" if ours == list(PAPER_LAB) else "  [order differs]"))
+                  + ("  [same order]" if ours == [n for n in PAPER_LAB if n in ours]
+                     else "  [order differs]"), markup=False)
     fresh = sum(1 for r in results if r.evaluation and not r.cached)
     console.print(f"{len(results)} baselines, {fresh} evaluated now on {executor.slots} "
                   f"worker(s) in {seconds:.0f} s, the rest from the cache; lab {config.hash}")

@@ -55,6 +55,7 @@ def test_baselines_command_prints_one_table_and_caches_results(cli, tiny_config)
     assert again.returncode == 0, again.stderr
     assert "GELU-Sinc" in again.stdout and "paper" in again.stdout and "68.7" in again.stdout
     assert "11 baselines, 0 evaluated now" in again.stdout
+    assert "[same order]" in again.stdout or "[order differs]" in again.stdout
 
 
 def test_baselines_command_rejects_unknown_names_in_one_line(cli, tiny_config):
