@@ -25,7 +25,8 @@ from rich.console import Console
 from rich.table import Table
 
 from .config import Settings
-from .console import err, out
+from .console import out
+from .progress import Progress
 
 FAMILY_SHORT = {"polynomial": "poly", "harmonic": "harm", "physics": "phys"}
 
@@ -108,41 +109,23 @@ def _table(results: list[BaselineResult], lab_hash: str) -> Table:
 
 
 class _Progress:
-    """A bar on a terminal, one line per finished baseline otherwise; silent for --json."""
+    """Adapter from the runner's callbacks to the shared progress helper; silent for --json."""
 
     def __init__(self, total: int, quiet: bool):
-        self.total, self.done, self.quiet = total, 0, quiet
-        self.started = time.monotonic()
-        self.bar = None
-        if not quiet and err.is_terminal:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self.bar = Progress(TextColumn("[bold]baselines"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[last]}"), TimeElapsedColumn(),
-                                console=err)
-            self.task = self.bar.add_task("baselines", total=total, last="")
-            self.bar.start()
+        self.quiet = quiet
+        self.bar = None if quiet else Progress("baselines", total, unit="functions").start()
 
     def note(self, text: str) -> None:
-        if not self.quiet:
-            (self.bar.console if self.bar else err).print(f"[dim]{text}[/dim]")
+        if self.bar is not None:
+            self.bar.note(text)
 
     def result(self, r: BaselineResult) -> None:
-        self.done += 1
+        if self.bar is None:
+            return
         what = (f"{r.evaluation.fitness:+.3f}{' (cached)' if r.cached else ''}"
                 if r.evaluation else f"rejected: {r.reason}")
-        if self.bar is not None:
-            self.bar.update(self.task, completed=self.done, last=f"{r.baseline.name} {what}")
-        elif not self.quiet:
-            err.print(f"[{self.done}/{self.total}, {time.monotonic() - self.started:4.0f}s] "
-                      f"{r.baseline.name}: {what}", highlight=False)
+        self.bar.advance(status=f"{r.baseline.name} {what}", line=f"{r.baseline.name}: {what}")
 
     def stop(self) -> None:
         if self.bar is not None:
-            self.bar.stop()
+            self.bar.close()
