@@ -48,3 +48,55 @@ def admission(rounds: int = typer.Option(5, min=1, help="zygote admissions per s
               f"({len(result.fresh_ms)} runs)")
     out.print(f"  zygote is {result.speedup:.1f}x faster; target >= 10x and < 150 ms: "
               f"{'met' if met else 'NOT met'}")
+
+
+# -------------------------------------------------------------------- lab
+@bench_app.command("lab")
+def bench_lab(as_json: bool = typer.Option(False, "--json", help="print JSON"),
+              config: str | None = typer.Option(None, help="TOML config ([lab] section)"),
+              steps: int | None = typer.Option(None, min=1, help="steps per model (default: the lab's)"),
+              activation: str = typer.Option("GELU", help="a baseline name (see actmine baselines)")):
+    """The lab protocol trained batched and as a plain per-task loop: throughput, ratio, GFLOP/s."""
+    import json
+
+    from actmine.evaluators import bench_lab
+    from actmine.evaluators.baselines import get_baselines
+    from actmine.evaluators.lab import training_callable
+    from actmine.sandbox.admission import admit
+
+    from .config import ConfigError, load_settings
+    from .console import err, out
+
+    try:
+        settings = load_settings(config)
+        (baseline,) = get_baselines([activation])
+    except (ConfigError, KeyError) as exc:
+        err.print(f"[bold red]error:[/bold red] {exc.args[0] if exc.args else exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    admission = admit(baseline.source, settings.admission.to_config())
+    lab_config = settings.lab.to_config()
+    if not as_json:
+        from actmine.evaluators.tasks import get_tasks
+
+        n = len(get_tasks(lab_config.tasks))
+        err.print(f"[dim]training {n} tasks x {len(lab_config.seeds)} seeds with {baseline.name} "
+                  f"on {lab_config.device}, batched then one model at a time...[/dim]")
+    r = bench_lab.run(training_callable(admission.ir), lab_config, steps)
+    if as_json:
+        print(json.dumps(r, indent=2))
+        return
+    lines = [f"lab protocol: {r['models']} models ({r['tasks']} tasks x {r['seeds']} seeds), "
+             f"{r['depth']}x{r['hidden']} MLP, {r['n_train']} samples, {r['steps']} steps, "
+             f"{r['device']}, {r['threads'] or '-'} thread(s)"]
+    for name, key in (("batched trainer", "batched"), ("per-task loop  ", "loop")):
+        w = r[key]
+        lines.append(f"  {name}: {w['seconds']:8.2f} s  {w['model_steps_per_s']:9.0f} model-steps/s"
+                     f"  {w['gflops']:6.2f} GFLOP/s ({100 * w['fraction_of_peak']:.0f}% of peak)")
+    lines += [
+        f"  speed-up: x{r['speedup']:.1f} wall time (x{r['speedup_cpu_time']:.1f} CPU time); target x10",
+        f"  fp32 matmul peak here: {r['peak_matmul_gflops']:.1f} GFLOP/s (1024x1024, same threads); "
+        f"the protocol is {r['matmul_gflop']:.1f} GFLOP of matmuls",
+        f"  same computation: final OOD MSE differs by {100 * r['test_mse_median_rel_diff']:.2g}% "
+        f"(median; max {100 * r['test_mse_max_rel_diff']:.2g}%, float rounding grown over "
+        f"{r['steps']} steps)"]
+    out.print("\n".join(lines), soft_wrap=True)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import typer
+from actmine.evaluators.lab import LabError
 from actmine.store.cache import shared_cache_dir
 from actmine.store.run_dir import RunDirError
 
@@ -39,7 +40,7 @@ def handles_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (UserError, RunDirError, ConfigError) as exc:
+        except (UserError, RunDirError, ConfigError, LabError) as exc:
             _fail(str(exc))
         except UserFacingError as exc:  # the LLM layer, templates, a busy run directory
             _fail(str(exc))
@@ -151,7 +152,7 @@ def eval_command(file: Path = typer.Argument(..., help="Python file defining act
         payload = {"file": str(file), "verdict": "admitted", "flops": admission.flops,
                    "ir_hash": admission.ir_hash, "lab_hash": lab_config.hash,
                    **_evaluation_payload(evaluation)}
-        print(json.dumps(payload, indent=2))
+        print(json.dumps(lab.json_safe(payload), indent=2))
         return
     _print_evaluation(out, evaluation, admission.flops)
 
@@ -160,14 +161,20 @@ def _evaluation_payload(ev) -> dict:
     import math
 
     return {
-        "fitness": ev.fitness, "ratio_vs_relu": math.exp(ev.fitness), "status": ev.status,
-        "stage": ev.stage, "reason": ev.reason, "seconds": round(ev.seconds, 2),
-        "family_log_ratios": ev.family_log_ratios,
+        "fitness": ev.fitness, "fitness_se": ev.fitness_se, "ratio_vs_relu": math.exp(ev.fitness),
+        "status": ev.status, "stage": ev.stage, "reason": ev.reason,
+        "seconds": round(ev.seconds, 2), "family_log_ratios": ev.family_log_ratios,
+        "train_mse": ev.train_mse if ev.tasks else None,
         "tasks": [{"task": t.task, "family": t.family, "train_mse": t.train_mse,
-                   "test_mse": t.test_mse, "log_ratio_vs_relu": t.log_ratio} for t in ev.tasks],
-        "cascade": [{"stage": "probe", "passed": True}] + [
-            {"stage": s.stage, "fitness": s.fitness, "seconds": round(s.seconds, 2),
-             "finite": s.finite} for s in ev.stages],
+                   "test_mse": t.test_mse, "relu_test_mse": t.relu_test_mse,
+                   "log_ratio_vs_relu": t.log_ratio} for t in ev.tasks],
+        "cascade": [{"stage": "probe", "passed": ev.stage != "probe"}] + [
+            {"stage": s.stage, "fitness": s.fitness, "fitness_se": s.fitness_se,
+             "seed_fitness": list(s.seed_fitness), "steps": s.steps,
+             "seconds": round(s.seconds, 2), "finite": s.finite,
+             "tasks": [{"task": t.task, "train_mse": t.train_mse, "test_mse": t.test_mse,
+                        "log_ratio_vs_relu": t.log_ratio} for t in s.tasks]}
+            for s in ev.stages],
     }
 
 
@@ -176,16 +183,38 @@ def _print_evaluation(console, ev, flops) -> None:
 
     from rich.table import Table
 
-    table = Table(title=f"fitness {ev.fitness:+.3f} (x{math.exp(ev.fitness):.3f} ReLU's OOD "
-                        f"error), {flops} FLOPs/element, stage {ev.stage}", title_justify="left")
-    for col in ("task", "family", "train MSE", "OOD MSE", "log ratio vs ReLU"):
+    spread = f" ±{ev.fitness_se:.2f}" if ev.fitness_se else ""
+    what = ("the worst score: training diverged" if ev.status == "non_finite"
+            else f"x{math.exp(ev.fitness):.3f} ReLU's OOD error")
+    table = Table(title=f"fitness {ev.fitness:+.3f}{spread} ({what}), {flops} FLOPs/element, "
+                        f"stage {ev.stage}", title_justify="left")
+    for col in ("task", "family", "train MSE", "OOD MSE", "ReLU OOD MSE", "log ratio vs ReLU"):
         table.add_column(col, justify="right" if "MSE" in col or "ratio" in col else "left")
     for t in ev.tasks:
         table.add_row(t.task, t.family, f"{t.train_mse:.2e}", f"{t.test_mse:.3g}",
-                      f"{t.log_ratio:+.3f}")
+                      f"{t.relu_test_mse:.3g}", f"{t.log_ratio:+.3f}")
     console.print(table)
+    if ev.family_log_ratios and ev.status != "non_finite":
+        console.print("families (OOD MSE x ReLU's): " + ", ".join(
+            f"{fam} {math.exp(v):.2f}" for fam, v in ev.family_log_ratios.items()))
+    console.print("cascade: " + " -> ".join(
+        ["probe " + ("failed" if ev.stage == "probe" else "ok")]
+        + [f"{s.stage} {s.fitness:+.3f} ({s.steps} steps, {s.seconds:.1f} s)" for s in ev.stages]))
     if ev.reason:
         console.print(f"[dim]{ev.reason}[/dim]")
+
+
+# -------------------------------------------------------------- baselines
+@app.command()
+@handles_errors
+def baselines(as_json: bool = typer.Option(False, "--json", help="print JSON"),
+              config: Path | None = typer.Option(None, help="TOML config ([lab], [admission])"),
+              only: list[str] | None = typer.Option(None, "--only", help="a baseline by name (repeatable)"),
+              workers: int | None = typer.Option(None, min=1, help="evaluation processes (default: search.evaluations_in_flight)")):
+    """Known activations (ReLU ... GMTU) through admission and the full lab, beside the paper's figures."""
+    from .baselines_cmd import run_command
+
+    run_command(load_settings(config), user_cache_dir() / "cache", as_json, only, workers)
 
 
 # ----------------------------------------------------------------- search

@@ -90,19 +90,33 @@ class AdmissionSettings(_Strict):
 
 
 class LabSettings(_Strict):
+    """Mirrors evaluators.lab.LabConfig and evaluators.trainer.TrainSpec (see README, "The lab")."""
+
     tasks: list[str] = []
-    seeds: list[int] = [0, 1, 2]
-    hidden: int = Field(64, ge=1)
+    seeds: list[int] = Field([0, 1, 2], min_length=1)
+    hidden: int = Field(64, ge=1, le=4096)
     depth: int = Field(2, ge=1, le=8)
     steps: int = Field(1000, ge=1)
     lr: float = Field(3e-3, gt=0)
     optimizer: Literal["adam", "sgd"] = "adam"
     n_train: int = Field(256, ge=8)
     n_test: int = Field(256, ge=8)
+    noise: float = Field(0.0, ge=0, description="train-target noise, x the target's std")
     short_fraction: float = Field(0.25, gt=0, le=1)
     short_threshold: float = 0.5
     cascade: bool = True
-    device: str = "auto"
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, names: list[str]) -> list[str]:
+        from actmine.evaluators.tasks import TASKS
+
+        known = [t.name for t in TASKS]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"unknown lab task(s) {unknown}; known: {known}")
+        return names
 
     def to_config(self) -> LabConfig:
         device = self.device
@@ -110,10 +124,13 @@ class LabSettings(_Strict):
             import torch
 
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        spec = TrainSpec(self.hidden, self.depth, self.steps, self.lr, self.optimizer,
-                         self.n_train, self.n_test)
-        return LabConfig(tuple(self.tasks), tuple(self.seeds), spec, self.short_fraction,
-                         self.short_threshold, self.cascade, device)
+        spec = TrainSpec(hidden=self.hidden, depth=self.depth, steps=self.steps, lr=self.lr,
+                         optimizer=self.optimizer, n_train=self.n_train, n_test=self.n_test,
+                         noise=self.noise)
+        return LabConfig(tasks=tuple(self.tasks), seeds=tuple(self.seeds), train=spec,
+                         short_fraction=self.short_fraction,
+                         short_threshold=self.short_threshold, cascade=self.cascade,
+                         device=device)
 
 
 class DatabaseSettings(_Strict):

@@ -8,7 +8,6 @@ their IRs are used. Benchmarks live in ``actmine.evaluators.transfer``.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +16,7 @@ import typer
 from actmine.store.run_dir import RunDirError
 
 from .config import ConfigError, load_settings
+from .progress import Progress
 
 
 class TransferInputError(Exception):
@@ -182,43 +182,20 @@ def _from_run(run_dir: Path | None, top: int) -> list:
 
 
 class _Progress:
-    """A progress bar on a terminal, one plain line per finished job otherwise (stderr)."""
+    """Adapter from the runner's per-job callback to the shared progress helper."""
 
     def __init__(self, total: int):
-        from .console import err
-
-        self.total, self.done, self.fresh, self.cached = total, 0, 0, 0
-        self.started = time.monotonic()
-        self.bar = None
-        if err.is_terminal:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(TextColumn("[bold]transfer"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[last]}"), TimeElapsedColumn(),
-                                TimeRemainingColumn(), console=err)
-            self.task = self.bar.add_task("transfer", total=total, last="")
-            self.bar.start()
+        self.fresh, self.cached = 0, 0
+        self.bar = Progress("transfer", total, unit="jobs").start()
 
     def update(self, job, result: dict, cached: bool) -> None:
-        self.done += 1
         self.cached += cached
         self.fresh += not cached
         metric = (f"{result['status']} ({result['reason']})" if result["metric"] is None
                   else f"{result['metric']:.4g}")
         what = f"{job.benchmark} {job.label} seed {job.seed}: {metric}"
-        if self.bar is not None:
-            self.bar.update(self.task, completed=self.done, last=what)
-        elif not cached:
-            print(f"[{self.done}/{self.total}, {time.monotonic() - self.started:4.0f}s] {what} "
-                  f"({result['seconds']:.1f}s)", file=sys.stderr, flush=True)
+        line = None if cached else f"{what} ({result['seconds']:.1f}s)"
+        self.bar.advance(status=what, line=line)
 
     def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        self.bar.close()

@@ -3,9 +3,11 @@
     fitness = mean over tasks of log(OOD MSE / ReLU's OOD MSE), seeds averaged per task
 
 Lower is better; 0 is ReLU; -0.69 means half ReLU's extrapolation error on (geometric)
-average. The cascade spends little on bad candidates: a short run (one seed, a fraction of
-the steps) against ReLU's short-run reference, and the full run only when the short
-fitness is below ``short_threshold``. Nothing here runs untrusted code: it trains on the IR.
+average. The cascade spends little on bad candidates: a probe (is the activation finite,
+with finite gradients, over the range pre-activations live in?), a short run (one seed, a
+fraction of the steps) against ReLU's short-run reference, and the full run only when the
+short fitness is below ``short_threshold``. Nothing here runs untrusted code: it trains on
+the IR, through evaluators/kernels.py's faster kernels where they apply.
 """
 
 from __future__ import annotations
@@ -21,11 +23,24 @@ import torch
 from actmine.sandbox.flops import flops_per_element
 from actmine.sandbox.ir import ActivationIR
 
+from .kernels import TRAINING_KERNELS
 from .tasks import FAMILIES, TASKS_VERSION, get_tasks
-from .trainer import TrainSpec, train_batched
+from .trainer import Activation, BatchResult, TrainSpec, train_batched
 
 WORST_FITNESS = 10.0  # for candidates whose training diverges (NaN/inf)
-LAB_VERSION = 1
+# A task's log ratio counts at most +-log(100): beyond 100x better or worse than ReLU a task
+# is saturated. Standard activations stay inside this range (the widest, tanh on the
+# Gaussian, is -4.8); what the cap removes are degenerate regimes where float noise would
+# decide the score: x^2 networks represent the polynomial tasks exactly (OOD MSE 1e-11,
+# log ratio -30, while they cannot even fit a sine) and catastrophic blow-ups. It also
+# keeps every finite candidate strictly better than a diverged one (WORST_FITNESS).
+LOG_RATIO_CAP = math.log(100.0)
+LAB_VERSION = 3
+PROBE_RANGE = 20.0  # pre-activations of these small nets stay well inside +-20
+
+
+class LabError(ValueError):
+    """A lab configuration that cannot give fitness (one line, for the user to fix)."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +56,13 @@ class LabConfig:
     @property
     def hash(self) -> str:
         """Identity of what fitness means: changes whenever the numbers could change."""
-        data = asdict(self)
-        data.pop("device")
-        data.update(lab_version=LAB_VERSION, tasks_version=TASKS_VERSION,
-                    tasks=list(self.tasks) or [t.name for t in get_tasks()])
-        text = json.dumps(data, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return _digest(self, exclude=("device",))
+
+    @property
+    def train_hash(self) -> str:
+        """Identity of one training run (the cascade settings do not change it): the key of
+        ReLU's reference losses, shared by cascaded and full-only evaluations."""
+        return _digest(self, exclude=("device", "short_fraction", "short_threshold", "cascade"))
 
     def short_stage(self) -> LabConfig:
         steps = max(1, int(round(self.train.steps * self.short_fraction)))
@@ -63,6 +79,16 @@ class LabConfig:
         return cls(train=train, **data)
 
 
+def _digest(config: LabConfig, exclude: tuple[str, ...]) -> str:
+    data = asdict(config)
+    for key in exclude:
+        data.pop(key)
+    data.update(lab_version=LAB_VERSION, tasks_version=TASKS_VERSION,
+                tasks=list(config.tasks) or [t.name for t in get_tasks()])
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class TaskScore:
     task: str
@@ -70,6 +96,7 @@ class TaskScore:
     train_mse: float  # mean over seeds
     test_mse: float  # mean over seeds (out of distribution)
     log_ratio: float  # log(test_mse / ReLU test_mse)
+    relu_test_mse: float = 0.0  # ReLU's OOD MSE on this task (same seeds and steps)
 
 
 @dataclass(frozen=True)
@@ -79,6 +106,14 @@ class StageResult:
     seconds: float
     tasks: tuple[TaskScore, ...]
     finite: bool
+    steps: int = 0  # optimiser steps taken (fewer than configured if training diverged)
+    seed_fitness: tuple[float, ...] = ()  # the fitness of each seed alone: its spread
+
+    @property
+    def fitness_se(self) -> float:
+        """Standard error of the fitness over seeds (0 with one seed)."""
+        n = len(self.seed_fitness)
+        return float(np.std(self.seed_fitness, ddof=1) / math.sqrt(n)) if n > 1 else 0.0
 
 
 @dataclass(frozen=True)
@@ -88,16 +123,16 @@ class Evaluation:
     ir_hash: str
     lab_hash: str
     fitness: float  # of the last stage run; WORST_FITNESS if training diverged
-    stage: str  # last stage reached: "short" (pruned) or "full"
+    stage: str  # last stage reached: "probe" (failed it), "short" (pruned) or "full"
     status: str  # "ok" | "pruned" | "non_finite"
     reason: str
-    flops: int
+    flops: int  # per element, the IR's cost (sandbox/flops.py)
     seconds: float
-    stages: tuple[StageResult, ...]
+    stages: tuple[StageResult, ...]  # empty when the probe failed
 
     @property
     def tasks(self) -> tuple[TaskScore, ...]:
-        return self.stages[-1].tasks
+        return self.stages[-1].tasks if self.stages else ()
 
     @property
     def family_log_ratios(self) -> dict[str, float]:
@@ -110,7 +145,11 @@ class Evaluation:
 
     @property
     def train_mse(self) -> float:
-        return float(np.mean([t.train_mse for t in self.tasks]))
+        return float(np.mean([t.train_mse for t in self.tasks])) if self.tasks else math.inf
+
+    @property
+    def fitness_se(self) -> float:
+        return self.stages[-1].fitness_se if self.stages else 0.0
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -121,7 +160,8 @@ class Evaluation:
     def from_dict(cls, data: dict) -> Evaluation:
         stages = tuple(
             StageResult(s["stage"], s["fitness"], s["seconds"],
-                        tuple(TaskScore(**t) for t in s["tasks"]), s["finite"])
+                        tuple(TaskScore(**t) for t in s["tasks"]), s["finite"],
+                        s.get("steps", 0), tuple(s.get("seed_fitness", ())))
             for s in data["stages"]
         )
         return cls(data["ir_hash"], data["lab_hash"], data["fitness"], data["stage"],
@@ -133,83 +173,140 @@ def relu_ir() -> ActivationIR:
         {"op": "aten.relu.default", "args": [{"ref": 0}], "kwargs": {}}], "output": {"ref": 1}})
 
 
+def training_callable(ir: ActivationIR) -> Activation:
+    return ir.to_callable(TRAINING_KERNELS)
+
+
 _reference_memo: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def reference_losses(config: LabConfig) -> tuple[np.ndarray, np.ndarray]:
     """ReLU's (train, test) MSE per task and seed for this lab configuration (memoised)."""
-    key = config.hash
+    key = config.train_hash
     if key not in _reference_memo:
-        result = _train(relu_ir(), config)
+        result = _train(training_callable(relu_ir()), config)
+        if not (np.isfinite(result.test_mse).all() and result.steps_done == config.train.steps):
+            raise LabError(f"ReLU's own training diverges in this lab (lr {config.train.lr}, "
+                           f"{config.train.optimizer}); lower [lab] lr")
+        if not (result.test_mse > 0).all():
+            raise LabError("ReLU's out-of-distribution error is 0 on some task; that task "
+                           "cannot rank activations")
         _reference_memo[key] = (result.train_mse, result.test_mse)
     return _reference_memo[key]
 
 
-def _train(ir: ActivationIR, config: LabConfig):
-    torch.set_num_threads(1) if config.device == "cpu" else None
-    tasks = get_tasks(config.tasks)
-    return train_batched(ir.to_callable(), tasks, config.seeds, config.train, config.device)
+def _train(act: Activation, config: LabConfig) -> BatchResult:
+    if config.device == "cpu":
+        torch.set_num_threads(1)  # one worker, one core; also what keeps CPU runs bit-identical
+    return train_batched(act, get_tasks(config.tasks), config.seeds, config.train, config.device)
 
 
-def run_stage(ir: ActivationIR, config: LabConfig, stage: str) -> StageResult:
+def probe(act: Activation, device: str = "cpu") -> str:
+    """Why the activation cannot be trained (non-finite value or slope), or "" if it can."""
+    x = torch.linspace(-PROBE_RANGE, PROBE_RANGE, 4001, device=device, requires_grad=True)
+    y = act(x)
+    if not bool(torch.isfinite(y).all()):
+        bad = float(x.detach()[~torch.isfinite(y)][0])
+        return f"the activation is NaN/inf at x = {bad:.3g}"
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    if not bool(torch.isfinite(grad).all()):
+        bad = float(x.detach()[~torch.isfinite(grad)][0])
+        return f"the activation's gradient is NaN/inf at x = {bad:.3g}"
+    return ""
+
+
+def run_stage(act: Activation, config: LabConfig, stage: str) -> StageResult:
     started = time.perf_counter()
     tasks = get_tasks(config.tasks)
     _, ref_test = reference_losses(config)
-    result = _train(ir, config)
-    test = result.test_mse.mean(axis=1)
-    train = result.train_mse.mean(axis=1)
-    ref = ref_test.mean(axis=1)
-    finite = bool(np.all(np.isfinite(test)) and np.all(np.isfinite(train)))
+    result = _train(act, config)
+    test, train, ref = result.test_mse.mean(axis=1), result.train_mse.mean(axis=1), ref_test.mean(axis=1)
+    finite = bool(np.all(np.isfinite(result.test_mse)) and np.all(np.isfinite(result.train_mse))
+                  and result.steps_done == config.train.steps)
     scores = []
     for i, task in enumerate(tasks):
-        ratio = math.log(test[i] / ref[i]) if finite and test[i] > 0 else WORST_FITNESS
+        ratio = _capped(math.log(max(test[i], 1e-30) / ref[i])) if finite else WORST_FITNESS
         scores.append(TaskScore(task.name, task.family, float(train[i]), float(test[i]),
-                                float(ratio)))
-    fitness = float(np.mean([s.log_ratio for s in scores])) if finite else WORST_FITNESS
-    return StageResult(stage, fitness, time.perf_counter() - started, tuple(scores), finite)
+                                float(ratio), float(ref[i])))
+    if finite:
+        fitness = float(np.mean([s.log_ratio for s in scores]))
+        per_seed = np.clip(np.log(np.maximum(result.test_mse, 1e-30) / ref_test),
+                           -LOG_RATIO_CAP, LOG_RATIO_CAP).mean(axis=0)
+        seed_fitness = tuple(float(v) for v in per_seed)
+    else:
+        fitness, seed_fitness = WORST_FITNESS, ()
+    return StageResult(stage, fitness, time.perf_counter() - started, tuple(scores), finite,
+                       result.steps_done, seed_fitness)
+
+
+def _capped(log_ratio: float) -> float:
+    return min(max(log_ratio, -LOG_RATIO_CAP), LOG_RATIO_CAP)
+
+
+def _diverged_reason(result: StageResult) -> str:
+    bad = [t.task for t in result.tasks if not (math.isfinite(t.train_mse)
+                                                 and math.isfinite(t.test_mse))]
+    where = f" on {', '.join(bad)}" if bad else ""
+    return (f"training diverged (NaN/inf) in the {result.stage} stage at step "
+            f"{result.steps}{where}")
 
 
 def evaluate(ir: ActivationIR, config: LabConfig | None = None) -> Evaluation:
-    """Cascade: short run, then the full run for promising candidates."""
+    """Probe, then (cascade) a short run, then the full run for promising candidates."""
     config = config or LabConfig()
     started = time.perf_counter()
+    act = training_callable(ir)
+    reason = probe(act, config.device)
+    if reason:
+        return _finish(ir, config, [], "non_finite", f"probe: {reason}", started)
     stages: list[StageResult] = []
     if config.cascade:
-        short = run_stage(ir, config.short_stage(), "short")
+        short = run_stage(act, config.short_stage(), "short")
         stages.append(short)
         if not short.finite:
-            return _finish(ir, config, stages, "non_finite",
-                           "training diverged (NaN/inf) in the short stage", started)
+            return _finish(ir, config, stages, "non_finite", _diverged_reason(short), started)
         if short.fitness >= config.short_threshold:
             return _finish(ir, config, stages, "pruned",
                            f"short-stage fitness {short.fitness:.3f} is not below the "
                            f"threshold {config.short_threshold}", started)
-    full = run_stage(ir, config, "full")
+    full = run_stage(act, config, "full")
     stages.append(full)
     if not full.finite:
-        return _finish(ir, config, stages, "non_finite", "training diverged (NaN/inf)", started)
+        return _finish(ir, config, stages, "non_finite", _diverged_reason(full), started)
     return _finish(ir, config, stages, "ok", "", started)
 
 
 def _finish(ir, config, stages, status, reason, started) -> Evaluation:
-    last = stages[-1]
-    return Evaluation(ir.hash, config.hash, last.fitness if last.finite else WORST_FITNESS,
-                      last.stage, status, reason, flops_per_element(ir),
-                      time.perf_counter() - started, tuple(stages))
+    fitness = stages[-1].fitness if stages and stages[-1].finite else WORST_FITNESS
+    stage = stages[-1].stage if stages else "probe"
+    return Evaluation(ir.hash, config.hash, fitness, stage, status, reason,
+                      flops_per_element(ir), time.perf_counter() - started, tuple(stages))
 
 
 def references(config: LabConfig) -> dict:
-    """ReLU's losses for every stage of the cascade, keyed by stage config hash (JSON-able)."""
+    """ReLU's losses for every stage of the cascade, keyed by stage train hash (JSON-able)."""
     out = {}
     for stage in ([config.short_stage()] if config.cascade else []) + [config]:
         train, test = reference_losses(stage)
-        out[stage.hash] = {"train": train.tolist(), "test": test.tolist()}
+        out[stage.train_hash] = {"train": train.tolist(), "test": test.tolist()}
     return out
 
 
 def install_references(refs: dict) -> None:
     for key, value in refs.items():
         _reference_memo[key] = (np.asarray(value["train"]), np.asarray(value["test"]))
+
+
+def json_safe(value):
+    """``value`` with every NaN/inf float replaced by None: strict JSON has no NaN, and a
+    diverged run's losses are NaN."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 # ----------------------------------------------------- process-pool entry points

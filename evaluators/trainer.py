@@ -1,16 +1,29 @@
 """Batched training of tiny MLPs: every (task, seed) pair of a lab run is one slice of one
-batched model, so a whole lab evaluation is one training loop of batched matmuls with one
-optimiser step for all (see ``actmine bench lab`` for the speed-up over a per-task loop).
+batched model, so a whole lab evaluation is one training loop of batched matmuls
+(``baddbmm``) with one optimiser step for all (``actmine bench lab`` measures the speed-up
+over the plain per-task loop in evaluators/reference_loop.py, which computes the same thing).
 
-Tasks with fewer inputs than ``MAX_INPUTS`` are zero-padded: padded input columns are zero,
-so their first-layer weights get zero gradient and the model is exactly the narrower one.
-Each slice's loss is its own mean, and slices are summed, so every model's gradient (and
-Adam update, which is elementwise) is exactly what it would be if trained alone.
+Why the slices are exactly independent models:
+
+- Tasks with fewer inputs than ``MAX_INPUTS`` are zero-padded; the padded rows of the first
+  weight start at zero and get zero gradient, so they stay zero: the slice is exactly the
+  narrower model.
+- Each slice's loss is its own mean and the slices are summed, so every slice's gradient is
+  the one it would get alone; Adam and SGD update elementwise, so the step is too.
+- Initial weights and data depend only on (task name, seed), never on which other tasks
+  share the batch (``model_seed``).
+
+Training stops early once a slice's loss is non-finite: the lab scores such a candidate
+worst whatever the other slices do, so the remaining steps would be wasted.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import math
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +33,7 @@ import torch
 from .tasks import MAX_INPUTS, Task
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
+FINITE_CHECK_EVERY = 25  # steps; a check is a device sync on CUDA, so not every step
 
 
 @dataclass(frozen=True)
@@ -28,9 +42,13 @@ class TrainSpec:
     depth: int = 2  # hidden layers
     steps: int = 1000
     lr: float = 3e-3
-    optimizer: str = "adam"  # "adam" | "sgd"
-    n_train: int = 256
-    n_test: int = 256
+    optimizer: str = "adam"  # "adam" | "sgd" (momentum 0.9)
+    n_train: int = 256  # samples per task, drawn from the train box
+    n_test: int = 256  # samples per task, drawn from the out-of-distribution bands
+    noise: float = 0.0  # default train-target noise (x target std) for tasks without their own
+
+    def layer_dims(self, n_inputs: int = MAX_INPUTS) -> list[int]:
+        return [n_inputs] + [self.hidden] * self.depth + [1]
 
 
 @dataclass(frozen=True)
@@ -39,22 +57,58 @@ class BatchResult:
 
     train_mse: np.ndarray  # (tasks, seeds)
     test_mse: np.ndarray  # (tasks, seeds)
-    steps_done: int
+    steps_done: int  # < spec.steps when training stopped on a non-finite loss
+
+
+def model_seed(task: Task, seed: int) -> int:
+    """Initial-weight seed of one model: a function of (task, seed) only."""
+    return int(np.random.SeedSequence([zlib.crc32(task.name.encode()), seed, 1])
+               .generate_state(1)[0])
+
+
+def init_model(n_inputs: int, spec: TrainSpec, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """One model's (weight (in, out), bias (out,)) per layer, nn.Linear's default init
+    (uniform in +-1/sqrt(fan_in)), drawn from one generator: the per-task loop uses the same."""
+    gen = torch.Generator().manual_seed(seed)
+    dims = spec.layer_dims(n_inputs)
+    layers = []
+    for fan_in, fan_out in zip(dims[:-1], dims[1:]):
+        bound = 1.0 / math.sqrt(fan_in)
+        weight = torch.empty(fan_in, fan_out).uniform_(-bound, bound, generator=gen)
+        bias = torch.empty(fan_out).uniform_(-bound, bound, generator=gen)
+        layers.append((weight, bias))
+    return layers
+
+
+def stack_models(tasks: tuple[Task, ...], seeds: tuple[int, ...], spec: TrainSpec,
+                 device: torch.device) -> list[torch.Tensor]:
+    """Batched parameters [w1 (m, in, out), b1 (m, 1, out), w2, b2, ...], first layer padded."""
+    models = [init_model(task.n_inputs, spec, model_seed(task, seed))
+              for task in tasks for seed in seeds]
+    params = []
+    for layer in range(spec.depth + 1):
+        weights = [m[layer][0] for m in models]
+        if layer == 0:
+            weights = [torch.nn.functional.pad(w, (0, 0, 0, MAX_INPUTS - w.shape[0]))
+                       for w in weights]
+        params.append(torch.stack(weights).to(device).requires_grad_(True))
+        params.append(torch.stack([m[layer][1][None, :] for m in models])
+                      .to(device).requires_grad_(True))
+    return params
 
 
 def stack_data(tasks: tuple[Task, ...], seeds: tuple[int, ...], spec: TrainSpec,
                device: torch.device) -> tuple[torch.Tensor, ...]:
-    xs_tr, ys_tr, xs_te, ys_te, widths = [], [], [], [], []
+    xs_tr, ys_tr, xs_te, ys_te = [], [], [], []
     for task in tasks:
         for seed in seeds:
-            data = task.sample(spec.n_train, spec.n_test, seed)
+            data = task.sample(spec.n_train, spec.n_test, seed, default_noise=spec.noise)
             xs_tr.append(_pad(data.x_train))
             xs_te.append(_pad(data.x_test))
             ys_tr.append(data.y_train[:, None])
             ys_te.append(data.y_test[:, None])
-            widths.append(task.n_inputs)
     as_t = lambda arrays: torch.from_numpy(np.stack(arrays)).to(device)  # noqa: E731
-    return as_t(xs_tr), as_t(ys_tr), as_t(xs_te), as_t(ys_te), torch.tensor(widths)
+    return as_t(xs_tr), as_t(ys_tr), as_t(xs_te), as_t(ys_te)
 
 
 def _pad(x: np.ndarray) -> np.ndarray:
@@ -63,34 +117,11 @@ def _pad(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def init_params(widths: torch.Tensor, spec: TrainSpec, seeds: torch.Tensor,
-                device: torch.device) -> list[torch.Tensor]:
-    """nn.Linear-style init (uniform ±1/sqrt(fan_in)), one generator per model slice."""
-    m = len(widths)
-    dims = [MAX_INPUTS] + [spec.hidden] * spec.depth + [1]
-    params = [torch.empty(m, dims[i], dims[i + 1]) for i in range(len(dims) - 1)]
-    biases = [torch.empty(m, 1, dims[i + 1]) for i in range(len(dims) - 1)]
-    for k in range(m):
-        gen = torch.Generator().manual_seed(int(seeds[k]))
-        for layer, (w, b) in enumerate(zip(params, biases)):
-            fan_in = int(widths[k]) if layer == 0 else dims[layer]
-            bound = 1.0 / math.sqrt(fan_in)
-            w[k].uniform_(-bound, bound, generator=gen)
-            b[k].uniform_(-bound, bound, generator=gen)
-            if layer == 0:
-                w[k, fan_in:, :] = 0.0
-    out = []
-    for w, b in zip(params, biases):
-        out += [w.to(device).requires_grad_(True), b.to(device).requires_grad_(True)]
-    return out
-
-
 def forward(params: list[torch.Tensor], x: torch.Tensor, act: Activation) -> torch.Tensor:
     h = x
     n_layers = len(params) // 2
     for i in range(n_layers):
-        w, b = params[2 * i], params[2 * i + 1]
-        h = torch.baddbmm(b, h, w)
+        h = torch.baddbmm(params[2 * i + 1], h, params[2 * i])
         if i < n_layers - 1:
             h = act(h)
     return h
@@ -100,33 +131,63 @@ def per_model_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((pred - target) ** 2).mean(dim=(1, 2))
 
 
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Stop glibc from returning every freed activation tensor (a few MB, above its 128 KiB
+    mmap threshold) to the OS and faulting it back in on the next allocation: that churn was
+    ~30% of a lab run's CPU time (all of it system time). PyTorch has no caching allocator
+    on CPU, so we raise glibc's thresholds (mallopt) once per process; elsewhere a no-op."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 32 << 20)
+                    and libc.mallopt(m_trim_threshold, 1 << 30))
+    except (OSError, AttributeError):
+        return False
+
+
 def train_batched(act: Activation, tasks: tuple[Task, ...], seeds: tuple[int, ...],
-                  spec: TrainSpec, device: torch.device | str = "cpu",
-                  init_seed: int = 0) -> BatchResult:
+                  spec: TrainSpec, device: torch.device | str = "cpu") -> BatchResult:
     device = torch.device(device)
-    x_tr, y_tr, x_te, y_te, widths = stack_data(tasks, seeds, spec, device)
-    model_seeds = torch.tensor([init_seed * 1_000_003 + 7919 * t + s
-                                for t in range(len(tasks)) for s in seeds])
-    params = init_params(widths, spec, model_seeds, device)
+    keep_freed_memory()
+    x_tr, y_tr, x_te, y_te = stack_data(tasks, seeds, spec, device)
+    params = stack_models(tasks, seeds, spec, device)
     opt = make_optimizer(params, spec)
-    for _ in range(spec.steps):
+    steps_done = 0
+    for step in range(spec.steps):
         opt.zero_grad(set_to_none=True)
-        loss = per_model_mse(forward(params, x_tr, act), y_tr)
-        # NaN in one slice must not poison others: sum only finite slices' losses.
-        loss = torch.where(torch.isfinite(loss), loss, torch.zeros_like(loss)).sum()
-        loss.backward()
+        losses = per_model_mse(forward(params, x_tr, act), y_tr)
+        if step % FINITE_CHECK_EVERY == 0 and not bool(torch.isfinite(losses).all()):
+            break
+        # Until the check above fires, a NaN slice must not poison the others' gradients.
+        torch.nan_to_num(losses, nan=0.0, posinf=0.0, neginf=0.0).sum().backward()
         opt.step()
+        steps_done = step + 1
     with torch.no_grad():
         train = per_model_mse(forward(params, x_tr, act), y_tr)
         test = per_model_mse(forward(params, x_te, act), y_te)
     shape = (len(tasks), len(seeds))
     return BatchResult(train.cpu().double().numpy().reshape(shape),
-                       test.cpu().double().numpy().reshape(shape), spec.steps)
+                       test.cpu().double().numpy().reshape(shape), steps_done)
 
 
 def make_optimizer(params: list[torch.Tensor], spec: TrainSpec) -> torch.optim.Optimizer:
     if spec.optimizer == "adam":
-        return torch.optim.Adam(params, lr=spec.lr, foreach=True)
+        # fused: one kernel per parameter group instead of ~10 per tensor (CPU and CUDA).
+        return torch.optim.Adam(params, lr=spec.lr, fused=True)
     if spec.optimizer == "sgd":
         return torch.optim.SGD(params, lr=spec.lr, momentum=0.9, foreach=True)
     raise ValueError(f"unknown optimizer {spec.optimizer!r}; use 'adam' or 'sgd'")
+
+
+def matmul_flops(spec: TrainSpec, models: int, steps: int | None = None) -> int:
+    """FLOPs of the linear layers for training (forward, weight and input gradients) and
+    the final train/test evaluation, as the batched trainer executes them (first layer at
+    its padded width ``MAX_INPUTS``). Activations, bias adds and the optimiser are extra."""
+    dims = spec.layer_dims()
+    steps = spec.steps if steps is None else steps
+    per_sample = sum(2 * a * b for a, b in zip(dims[:-1], dims[1:]))  # forward
+    backward = 2 * per_sample - 2 * dims[0] * dims[1]  # weight grads + input grads (not x)
+    train = steps * spec.n_train * (per_sample + backward)
+    final = (spec.n_train + spec.n_test) * per_sample
+    return models * (train + final)

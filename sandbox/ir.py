@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,8 +135,9 @@ class ActivationIR:
     def ops(self) -> list[str]:
         return [n.op for n in self.nodes]
 
-    def to_callable(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        return build_callable(self)
+    def to_callable(self, kernels: Mapping[str, Callable] | None = None
+                    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        return build_callable(self, kernels)
 
 
 # ------------------------------------------------------------------ args
@@ -238,13 +239,19 @@ def canonicalize(ir: ActivationIR) -> ActivationIR:
 
 
 # ---------------------------------------------------------------- rebuild
-def build_callable(ir: ActivationIR) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Our own interpreter for the IR; it calls only allowlisted torch.ops.aten overloads."""
+def build_callable(ir: ActivationIR, kernels: Mapping[str, Callable] | None = None
+                   ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Our own interpreter for the IR; it calls only allowlisted torch.ops.aten overloads.
+
+    ``kernels`` (trusted code, e.g. evaluators/kernels.py) may replace an allowed op by a
+    faster implementation of the same function; the op must still be allowed.
+    """
     steps = []
     for node in ir.nodes:
         op = resolve_op(node.op)
         if op is None:
             raise IRError(f"op {node.op} is not allowed")
+        op = (kernels or {}).get(node.op, op)
         steps.append((op, node.args, dict(node.kwargs), node.op in FACTORY_OPS))
     output = ir.output.index
 

@@ -17,8 +17,8 @@ from actmine.agent.report.synthetic import build_synthetic_run
 from actmine.sandbox.ir import ActivationIR
 from actmine.store.programs import Program
 from actmine.store.run_dir import open_run
-from conftest import tiny_settings
 from PIL import Image
+from support import tiny_settings
 
 
 class Page(HTMLParser):

@@ -11,7 +11,7 @@ import pytest
 from actmine.agent import orchestrator, pipeline
 from actmine.agent.proposal import Proposal
 from actmine.store.run_dir import open_run
-from conftest import tiny_settings
+from support import tiny_settings
 
 # One function, written three ways, plus a different one.
 GELU_SIN = '''

@@ -207,7 +207,7 @@ def test_cli_exports_by_rank_id_and_ir(cli, tmp_path):
 
 
 def test_cli_export_from_the_shared_cache(cli, tmp_path, tiny_config):
-    from conftest import tiny_settings
+    from support import tiny_settings
 
     ir = ActivationIR.from_dict({"version": 1, "nodes": [
         {"op": "aten.silu.default", "args": [{"ref": 0}], "kwargs": {}}], "output": {"ref": 1}})

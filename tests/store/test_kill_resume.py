@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from actmine.store.cache import ResultCache
 from actmine.store.programs import ProgramLog
-from conftest import ACTMINE, TINY_TOML, tiny_settings
+from support import ACTMINE, TINY_TOML, tiny_settings
 
 BUDGET = 24
 KILLS = 10

@@ -1,0 +1,93 @@
+"""``actmine bench lab``: the lab's protocol trained two ways in one run, side by side.
+
+1. the batched trainer (evaluators/trainer.py): every (task, seed) model in one batched
+   model, one optimiser step for all;
+2. the plain loop (evaluators/reference_loop.py): one ``nn.Linear`` MLP and one
+   ``torch.optim.Adam`` per (task, seed), trained one after the other.
+
+Same data, same initial weights, same update rule: the final losses agree (reported), so
+the ratio of throughputs is the speed-up of batching alone. Both run on one thread (what
+one lab worker gets). GFLOP/s counts the linear layers' FLOPs (trainer.matmul_flops), set
+against an fp32 matmul measured on the same machine, thread count and device.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from .lab import LabConfig
+from .reference_loop import train_loop
+from .tasks import get_tasks
+from .trainer import Activation, matmul_flops, train_batched
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_peak_gflops(device: torch.device, size: int = 1024, repeats: int = 5) -> float:
+    """Best of ``repeats`` timings of an fp32 size x size matmul (10 products each)."""
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    for _ in range(3):
+        a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        _sync(device)
+        started = time.perf_counter()
+        for _ in range(10):
+            a @ b
+        _sync(device)
+        best = min(best, (time.perf_counter() - started) / 10)
+    return 2 * size**3 / best / 1e9
+
+
+def _sig(value: float, digits: int = 4) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def _timed(fn):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def run(act: Activation, config: LabConfig, steps: int | None = None) -> dict:
+    """Train the protocol both ways and return the figures (JSON-able)."""
+    if config.device == "cpu":
+        torch.set_num_threads(1)
+    device = torch.device(config.device)
+    spec = replace(config.train, steps=steps or config.train.steps)
+    tasks = get_tasks(config.tasks)
+    models = len(tasks) * len(config.seeds)
+    peak = matmul_peak_gflops(device)
+
+    def batched():
+        out = train_batched(act, tasks, config.seeds, spec, device)
+        _sync(device)
+        return out
+
+    fast, fast_wall, fast_cpu = _timed(batched)
+    slow, slow_wall, slow_cpu = _timed(lambda: train_loop(act, tasks, config.seeds, spec, device))
+    flops = matmul_flops(spec, models)
+    rel = np.abs(fast.test_mse / slow.test_mse - 1.0)
+    model_steps = models * spec.steps
+    way = lambda wall, cpu: {  # noqa: E731
+        "seconds": _sig(wall), "cpu_seconds": _sig(cpu),
+        "model_steps_per_s": _sig(model_steps / wall), "gflops": _sig(flops / wall / 1e9),
+        "fraction_of_peak": _sig(flops / wall / 1e9 / peak)}
+    return {
+        "device": str(device), "threads": torch.get_num_threads() if device.type == "cpu" else None,
+        "models": models, "tasks": len(tasks), "seeds": len(config.seeds), "steps": spec.steps,
+        "hidden": spec.hidden, "depth": spec.depth, "n_train": spec.n_train,
+        "matmul_gflop": _sig(flops / 1e9), "peak_matmul_gflops": _sig(peak),
+        "batched": way(fast_wall, fast_cpu), "loop": way(slow_wall, slow_cpu),
+        "speedup": _sig(slow_wall / fast_wall),
+        "speedup_cpu_time": _sig(slow_cpu / fast_cpu) if fast_cpu > 0 else None,
+        "test_mse_max_rel_diff": float(rel.max()), "test_mse_median_rel_diff": float(np.median(rel)),
+    }
