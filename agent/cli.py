@@ -15,6 +15,7 @@ from actmine.store.run_dir import RunDirError
 
 from .bench import bench_app
 from .config import ConfigError, load_settings
+from .errors import UserFacingError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Mine activation functions that generalise out of distribution.")
@@ -26,9 +27,11 @@ class UserError(Exception):
 
 
 def _fail(message: str, code: int = 2) -> None:
+    from rich.markup import escape
+
     from .console import err
 
-    err.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True)
+    err.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -38,6 +41,8 @@ def handles_errors(fn):
         try:
             return fn(*args, **kwargs)
         except (UserError, RunDirError, ConfigError, LabError) as exc:
+            _fail(str(exc))
+        except UserFacingError as exc:  # the LLM layer, templates, a busy run directory
             _fail(str(exc))
         except KeyError as exc:  # unknown task names and the like
             _fail(str(exc.args[0]) if exc.args else repr(exc))
@@ -223,26 +228,60 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
            top: int = typer.Option(10, help="leaderboard rows to print"),
            force: bool = typer.Option(False, "--force", help="resume even if the configuration changed")):
     """Run (or resume) a search until the evaluation budget is spent."""
-    import anyio
-    from actmine.store.run_dir import open_run
-
-    from .console import Reporter, leaderboard_table, out
-    from .orchestrator import Search
+    from .console import Reporter, leaderboard_table, out, spend_text
 
     settings = load_settings(config, {"search.budget": budget, "search.proposer": proposer,
                                       "search.seed": seed})
-    run = open_run(run_dir, settings.identity(), create=True, force=force,
-                   shared_cache=settings.cache.shared_dir())
+    run, summary = _run_search(run_dir, settings, force, Reporter())
     try:
-        search_ = Search(run, settings, Reporter())
-        summary = anyio.run(search_.run_search)
         best = run.programs.best(top)
         out.print(leaderboard_table(best, f"Leaderboard of {run_dir}"))
         out.print(f"{summary['fresh_evaluations']} evaluations, {summary['proposals']} proposals, "
-                  f"{summary['admitted']} admitted, {summary['cache_hits']} cache hits")
+                  f"{summary['admitted']} admitted, {summary['cache_hits']} cache hits; "
+                  f"{spend_text(summary['usd'], summary['tokens'])}; stopped by "
+                  f"{summary['stopped_by']}")
         out.print(f"run directory: {run_dir.resolve()}")
     finally:
         run.close()
+
+
+def _run_search(run_dir: Path, settings, force: bool, reporter):
+    """Open (or start) the run, search until a budget or a signal stops it. Returns the
+    still-open run and the summary."""
+    import anyio
+    from actmine.store.run_dir import open_run
+
+    from .orchestrator import Search
+
+    run = open_run(run_dir, settings.identity(), create=True, force=force,
+                   shared_cache=settings.cache.shared_dir())
+    try:
+        search_ = Search(run, settings, reporter)
+        summary = anyio.run(search_.run_search)
+    except BaseException:
+        run.close()
+        raise
+    return run, summary
+
+
+# ----------------------------------------------------------------- daemon
+@app.command()
+@handles_errors
+def daemon(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the run (created or resumed)"),
+           config: Path | None = typer.Option(None, help="TOML config file"),
+           budget: int | None = typer.Option(None, help="fresh lab evaluations in total (overrides search.budget)"),
+           force: bool = typer.Option(False, "--force", help="resume even if the configuration changed")):
+    """Run until the budget is spent or SIGINT/SIGTERM, logging a status line a minute;
+    restart it with the same command to resume from the store."""
+    from .console import Reporter, out
+
+    settings = load_settings(config, {"search.budget": budget})
+    reporter = Reporter(interactive=False, per_program=False, summary_every=60.0)
+    run, summary = _run_search(run_dir, settings, force, reporter)
+    run.close()
+    out.print(f"daemon finished: stopped by {summary['stopped_by']}; "
+              f"{summary['fresh_evaluations']} evaluations, {summary['proposals']} proposals, "
+              f"${summary['usd']:.4f}, {summary['tokens']} tokens")
 
 
 # ----------------------------------------------------------------- status
@@ -251,30 +290,19 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
 def status(run_dir: Path = typer.Option(..., "--run-dir", help="run directory"),
            as_json: bool = typer.Option(False, "--json", help="print JSON"),
            top: int = typer.Option(10, help="leaderboard rows")):
-    """Leaderboard and counts of a live or finished run."""
-    from actmine.store.run_dir import open_run, writer_pid
+    """Leaderboard, throughput, spend and rejections of a live or finished run."""
+    from actmine.store.run_dir import open_run
 
-    from .console import leaderboard_rows, leaderboard_table, out
+    from .console import out
+    from .status import print_status, status_payload
 
     run = open_run(run_dir, readonly=True)  # safe while a search writes the same run
     try:
-        counts = run.programs.counts()
-        best = run.programs.best(top)
-        pid = writer_pid(run_dir)
+        payload = status_payload(run, top)
         if as_json:
-            print(json.dumps({"run_dir": str(run_dir), "running_pid": pid, "counts": counts,
-                              "leaderboard": leaderboard_rows(best)}, indent=2))
-            return
-        out.print(leaderboard_table(best, f"Leaderboard of {run_dir}"))
-        out.print(f"proposals {counts['proposals']}, admitted {counts['admitted']}, "
-                  f"evaluated {counts['evaluated']} ({counts['fresh_evaluations']} fresh, "
-                  f"{counts['cache_hits']} cache hits), {counts['in_flight']} in flight")
-        out.print("not running" if pid is None else f"running (pid {pid})" if pid > 0
-                  else "running")
-        if counts["rejections"]:
-            parts = ", ".join(f"{k} {v}" for k, v in sorted(counts["rejections"].items(),
-                                                             key=lambda kv: -kv[1]))
-            out.print(f"rejections: {parts}")
+            print(json.dumps(payload, indent=2))
+        else:
+            print_status(out, payload)
     finally:
         run.close()
 
@@ -420,6 +448,9 @@ def flops(files: list[Path] = typer.Argument(..., help="Python files defining ac
         out.print(rich_table(rows))
     if not all(admission.admitted for _, admission in rows):
         raise typer.Exit(1)
+
+
+from . import bench_pipeline, cli_llm  # noqa: E402,F401 - register their commands
 
 
 def main() -> None:

@@ -1,16 +1,19 @@
 """Configuration: TOML, validated at start-up with errors that name the key (pydantic).
 
-    [search]    budget, seed, proposer, concurrency
+    [search]    budgets (evaluations, tokens, money, wall time), seed, concurrency
     [admission] FLOP budget, node cap, sandbox limits
     [lab]       tasks, seeds, MLP and optimiser, cascade
     [database]  islands, migration, resets, parent sampling, MAP-Elites cells
     [cache]     the user-level cache shared across runs
+    [ensemble]  weights of the built-in proposers, the bandit
+    [prompts]   template override directory, mix of prompt kinds, context sizes
     [[models]]  OpenAI-compatible endpoints (see README)
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -23,7 +26,14 @@ from actmine.store.cache import shared_cache_dir
 from actmine.store.cells import DEFAULT_CELLS
 from actmine.store.database import DatabaseConfig
 from actmine.store.features import FEATURES
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class ConfigError(Exception):
@@ -36,9 +46,16 @@ class _Strict(BaseModel):
 
 class SearchSettings(_Strict):
     budget: int = Field(40, ge=1, description="fresh lab evaluations to spend")
+    budget_tokens: int = Field(0, ge=0, description="LLM tokens (prompt + completion); 0: none")
+    budget_usd: float = Field(0.0, ge=0, description="LLM spend in US dollars; 0: none")
+    budget_seconds: float = Field(0.0, ge=0, description="wall time of one invocation; 0: none")
     seed: int = 0
+    seed_functions: bool = Field(True, description="start a new run by evaluating the "
+                                 "built-in seed functions (ReLU, GELU, SiLU, ...)")
     proposer: Literal["symbolic", "random"] = "symbolic"
-    proposals_in_flight: int = Field(4, ge=1, le=1024)
+    proposals_in_flight: int = Field(0, ge=0, le=4096, description="0: enough to keep "
+                                     "the evaluators busy")
+    requests_in_flight: int = Field(16, ge=1, le=1024, description="LLM requests at once")
     admissions_in_flight: int = Field(2, ge=1, le=64)
     evaluations_in_flight: int = Field(0, ge=0, le=256, description="0: one per CPU core")
     max_proposals: int = Field(0, ge=0, description="0: 25 x budget")
@@ -48,6 +65,15 @@ class SearchSettings(_Strict):
 
     def proposal_cap(self) -> int:
         return self.max_proposals or 25 * self.budget
+
+    def pipeline_slots(self, uses_models: bool) -> int:
+        """Proposals alive at once (being written, admitted or evaluated). Without a model a
+        proposal is instant, so a few more than the evaluators suffice; with models every
+        request in flight needs its own slot on top."""
+        if self.proposals_in_flight:
+            return self.proposals_in_flight
+        base = self.evaluation_slots() + self.admissions_in_flight
+        return base + (self.requests_in_flight if uses_models else 1)
 
 
 class AdmissionSettings(_Strict):
@@ -147,12 +173,127 @@ class CacheSettings(_Strict):
         return shared_cache_dir(self.dir or None) if self.shared else None
 
 
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+BUILTIN_MEMBERS = ("symbolic", "random", "seed")
+
+
+class ModelSettings(_Strict):
+    """One OpenAI-compatible chat-completions endpoint, a member of the ensemble."""
+
+    name: str = Field(pattern=_NAME, description="how proposals and spend are labelled")
+    base_url: str = Field("", description="e.g. https://api.openai.com/v1 (unset with local)")
+    model: str = Field("", description="the provider's model id; default: name")
+    api_key_env: str | None = Field(None, description="environment variable holding the key")
+    local: bool = Field(False, description="start the bundled llama.cpp server for this model")
+    temperature: float = Field(0.8, ge=0, le=2)
+    max_tokens: int = Field(1024, ge=16, le=200_000)
+    reasoning: bool = Field(False, description="OpenAI-style reasoning model: send "
+                            "max_completion_tokens and no temperature")
+    timeout: float = Field(120.0, gt=0, description="seconds for one request")
+    weight: float = Field(1.0, ge=0)
+    input_usd_per_mtok: float = Field(0.0, ge=0, description="price per million prompt tokens")
+    output_usd_per_mtok: float = Field(0.0, ge=0, description="price per million output tokens")
+    max_in_flight: int = Field(8, ge=1, le=1024, description="requests at once to this model")
+    retries: int = Field(5, ge=0, le=50)
+    backoff_initial: float = Field(1.0, gt=0)
+    backoff_max: float = Field(60.0, gt=0)
+    extra: dict = Field({}, description="merged into every request body (e.g. top_p)")
+    headers: dict[str, str] = Field({}, description="extra HTTP headers (e.g. OpenRouter's "
+                                    "HTTP-Referer); never the key: use api_key_env")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _names_a_variable(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError("must name the environment variable that holds the key "
+                             "(e.g. OPENAI_API_KEY), never the key itself")
+        return value
+
+    @model_validator(mode="after")
+    def _endpoint(self) -> ModelSettings:
+        if self.local and self.base_url:
+            raise ValueError("set either local = true or base_url, not both")
+        if not self.local and not self.base_url.startswith(("http://", "https://")):
+            raise ValueError("base_url must be an http(s) URL such as "
+                             "https://api.openai.com/v1 (or set local = true)")
+        if self.name in BUILTIN_MEMBERS:
+            raise ValueError(f"name '{self.name}' is taken by a built-in proposer")
+        return self
+
+    @property
+    def model_id(self) -> str:
+        return self.model or self.name
+
+
+class EnsembleSettings(_Strict):
+    """Weights of the built-in proposers beside the [[models]] (unset: symbolic 1 without
+    models, 0 with; random 0, or 1 with --proposer random)."""
+
+    symbolic: float | None = Field(None, ge=0)
+    random: float | None = Field(None, ge=0)
+    bandit: bool = Field(False, description="shift weight to members that improve fitness "
+                         "per unit cost")
+    bandit_exploration: float = Field(0.5, ge=0)
+    bandit_cost_floor_usd: float = Field(0.001, gt=0, description="cost charged to a free "
+                                         "proposal, so free members are comparable")
+    bandit_min_share: float = Field(0.05, ge=0, le=0.5)
+
+
+PROMPT_KINDS = ("rewrite", "diff", "crossover", "repair")
+
+
+class PromptSettings(_Strict):
+    dir: str | None = Field(None, description="directory whose templates override the defaults")
+    mix: dict[str, float] = Field(
+        {"rewrite": 0.35, "diff": 0.35, "crossover": 0.15, "repair": 0.15})
+    recent_rejections: int = Field(4, ge=0, le=20)
+
+    @field_validator("mix")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(PROMPT_KINDS))
+        if unknown:
+            raise ValueError(f"unknown prompt kind {unknown[0]!r}; kinds are "
+                             f"{', '.join(PROMPT_KINDS)}")
+        if any(v < 0 for v in value.values()) or not any(v > 0 for v in value.values()):
+            raise ValueError("weights must be >= 0 and at least one > 0")
+        return value
+
+
 class Settings(_Strict):
     search: SearchSettings = SearchSettings()
     admission: AdmissionSettings = AdmissionSettings()
     lab: LabSettings = LabSettings()
     database: DatabaseSettings = DatabaseSettings()
     cache: CacheSettings = CacheSettings()
+    ensemble: EnsembleSettings = EnsembleSettings()
+    prompts: PromptSettings = PromptSettings()
+    models: list[ModelSettings] = []
+
+    @model_validator(mode="after")
+    def _unique_models(self) -> Settings:
+        names = [m.name for m in self.models]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"model name '{dup[0]}' is used twice; names must be unique")
+        if not self.member_weights():
+            raise ValueError("every proposer has weight 0; give [ensemble] symbolic or a "
+                             "[[models]] entry a positive weight")
+        return self
+
+    def member_weights(self) -> dict[str, float]:
+        """Weight of every ensemble member: built-in proposers and models."""
+        random_default = 1.0 if self.search.proposer == "random" else 0.0
+        symbolic_default = 0.0 if (self.models or random_default) else 1.0
+        weights = {
+            "symbolic": self.ensemble.symbolic if self.ensemble.symbolic is not None
+            else symbolic_default,
+            "random": self.ensemble.random if self.ensemble.random is not None
+            else random_default,
+        }
+        weights.update({m.name: m.weight for m in self.models})
+        return {name: w for name, w in weights.items() if w > 0}
 
     def identity(self) -> dict:
         """What must match for a run directory to be resumed (budgets may grow)."""
@@ -180,6 +321,22 @@ def load_settings(path: Path | str | None = None, overrides: dict | None = None)
         return Settings.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
         where = f" in {path}" if path else ""
-        raise ConfigError(f"config key '{key}'{where}: {err['msg']}") from None
+        message = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"config key '{_key_name(err['loc'], data)}'{where}: {message}") from None
+
+
+def _key_name(loc: tuple, data: dict) -> str:
+    """models.0.api_key_env -> models[flash].api_key_env: the name a user wrote."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            entry = node[item] if isinstance(node, list) and item < len(node) else None
+            label = entry.get("name") if isinstance(entry, dict) else None
+            parts[-1] += f"[{label if isinstance(label, str) else item}]"
+        else:
+            parts.append(str(item))
+        node = (node[item] if isinstance(node, list) and isinstance(item, int)
+                and item < len(node) else node.get(item) if isinstance(node, dict) else None)
+    return ".".join(parts)

@@ -21,6 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
@@ -58,49 +59,106 @@ def leaderboard_table(programs: list[Program], title: str = "Leaderboard") -> Ta
     table.add_column("source")
     for rank, p in enumerate(programs, start=1):
         table.add_row(str(rank), f"{p.fitness:+.3f}", ratio(p.fitness), str(p.flops),
-                      p.stage or "", p.proposer, str(p.id), condensed_source(p.source))
+                      p.stage or "", p.model or p.proposer, str(p.id), condensed_source(p.source))
     return table
 
 
 def leaderboard_rows(programs: list[Program]) -> list[dict]:
     return [{"rank": i, "id": p.id, "fitness": p.fitness, "ratio_vs_relu": math.exp(p.fitness),
              "flops": p.flops, "stage": p.stage, "status": p.status, "proposer": p.proposer,
+             "model": p.model,
              "ir_hash": p.ir_hash, "source": p.source}
             for i, p in enumerate(programs, start=1)]
 
 
-class Reporter:
-    """Live progress of a search: counts fresh evaluations against the budget."""
+def spend_text(usd: float, tokens: int) -> str:
+    return f"${usd:.4f}, {tokens / 1000:.1f}k tokens" if tokens else "no model spend"
 
-    def __init__(self, interactive: bool | None = None):
+
+def live_line(state: dict) -> str:
+    """One line of what a running search is doing (progress bar field and daemon log)."""
+    b, f = state["budget"], state["in_flight"]
+    admitted = ""
+    if b["proposals"]:
+        admitted = f" ({100 * b['evaluations'] / b['proposals']:.0f}% evaluated)"
+    util = state.get("evaluator_utilisation")
+    util_text = f", evaluators {100 * util:.0f}% busy" if util is not None else ""
+    return (f"{b['proposals']} proposals{admitted}; in flight: {f['requests']} requests, "
+            f"{f['admissions']} admitting, {f['evaluations']}/{f['evaluation_slots']} "
+            f"evaluating{util_text}; {spend_text(b['usd'], b['tokens'])}")
+
+
+class _ProgressWithStatus(Progress):
+    """The progress bar, and under it one line of what is in flight (rich's documented way
+    to add renderables: override get_renderables)."""
+
+    status = ""
+
+    def get_renderables(self):
+        yield self.make_tasks_table(self.tasks)
+        if self.status:
+            yield Text(self.status, style="dim", overflow="ellipsis", no_wrap=True)
+
+
+class Reporter:
+    """Live progress of a search: fresh evaluations against the budget, what is in flight,
+    spend. A progress bar on a terminal; plain lines otherwise (one per finished proposal,
+    plus a summary line every ``summary_every`` seconds)."""
+
+    def __init__(self, interactive: bool | None = None, per_program: bool = True,
+                 summary_every: float = 30.0):
         self.interactive = err.is_terminal if interactive is None else interactive
+        self.per_program = per_program
+        self.summary_every = summary_every
         self.progress: Progress | None = None
         self.task = None
         self.best: float | None = None
         self.started = time.monotonic()
+        self.last_summary = self.started
+        self.state = None
+        self.budget = 0
 
-    def start(self, budget: int, done: int) -> None:
+    def start(self, budget: int, done: int, state=None) -> None:
+        self.state = state
+        self.budget = budget
         if done:
             self.note(f"resuming: {done} of {budget} evaluations already done")
         if self.interactive:
-            self.progress = Progress(
+            self.progress = _ProgressWithStatus(
                 TextColumn("[bold]searching"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
                 TimeRemainingColumn(), console=err, transient=False)
-            self.task = self.progress.add_task("search", total=budget, completed=done, best="-")
+            self.task = self.progress.add_task("search", total=budget, completed=done,
+                                               best="-")
             self.progress.start()
-        self.budget = budget
 
     def note(self, text: str) -> None:
         (self.progress.console if self.progress else err).print(f"[dim]{text}[/dim]")
 
-    def program(self, program: Program, fresh: int, population) -> None:
-        ranked = population.ranked()
+    def refresh(self) -> None:
+        """Called about once a second by the search."""
+        if self.state is None:
+            return
+        line = live_line(self.state())
+        if self.progress is not None:
+            self.progress.status = line
+            self.progress.refresh()
+        elif time.monotonic() - self.last_summary >= self.summary_every:
+            self.last_summary = time.monotonic()
+            elapsed = time.monotonic() - self.started
+            print(f"[{elapsed:5.0f}s] {line}", file=sys.stderr, flush=True)
+
+    def program(self, program: Program, fresh: int, database) -> None:
+        ranked = database.ranked()
+        previous = self.best
         if ranked:
             self.best = ranked[0].fitness
         best = f"{self.best:+.3f}" if self.best is not None else "-"
         if self.progress is not None:
             self.progress.update(self.task, completed=fresh, best=best)
+            return
+        improved = self.best is not None and (previous is None or self.best < previous)
+        if not self.per_program and not improved:
             return
         if program.admitted and program.fitness is not None:
             what = (f"fitness {program.fitness:+.3f} ({program.stage}"
@@ -108,10 +166,11 @@ class Reporter:
         elif program.admitted:
             what = f"not evaluated: {program.reason}"
         else:
-            what = f"rejected [{program.category}] {program.reason[:70]}"
+            what = f"rejected [{program.category}] {(program.reason or '')[:70]}"
         elapsed = time.monotonic() - self.started
+        who = program.model or program.proposer
         print(f"[{fresh}/{self.budget} evals, {elapsed:5.0f}s, best {best}] #{program.id} "
-              f"{program.proposer}: {what}", file=sys.stderr, flush=True)
+              f"{who}: {what}", file=sys.stderr, flush=True)
 
     def finish(self) -> None:
         if self.progress is not None:

@@ -1,150 +1,277 @@
-"""The search loop: one anyio task group, many proposals in flight, bounded admissions and
-evaluations, every finished proposal committed to the store before it counts.
+"""The search loop: one anyio task group, many proposals in flight, bounded requests,
+admissions and evaluations, every finished proposal committed to the store before it counts.
 
-Workers each run propose -> admit -> evaluate -> commit. There are more workers than
-evaluation slots, so while the evaluators are busy the other workers are already
-proposing and admitting the next candidates (a slow model never idles the evaluators; a
-full evaluator pool is backpressure on proposing). State (ids, counts, population,
-budgets) is rebuilt from the store at start, never carried in memory across runs.
+Each worker carries one proposal through propose -> admit -> evaluate -> commit. There are
+more workers than evaluation slots (enough to cover every LLM request in flight), so while
+the evaluators are busy other workers are already waiting on models and admitting the next
+candidates: a slow model never idles the evaluators, and a full evaluator pool is
+backpressure on proposing (a worker holding an admitted child does not start another).
+
+Limiters: LLM requests (all models, and per model), admissions (sandbox threads) and
+evaluations (worker processes). Budgets (evaluations, tokens, money, wall time) stop new
+proposals and let work in flight finish. The members of the proposer ensemble (symbolic,
+random, models) are chosen by weight; the program database chooses parents.
 
 Resume (store/programs.py): a proposal is written to the log before any work on it starts
-and finished with its outcome in one transaction. After a crash, proposals left in flight
-are finished first (their admission and evaluation normally come back from the cache; an
+and finished with its outcome in one transaction. Proposals left in flight (by a crash, or
+by a budget spent while they were admitted) are finished first on the next start; an
 evaluation this run paid for before dying is recognised by its cache ``origin`` and counts
-as fresh, not as a hit), then new proposals continue. Each proposal's RNG is derived from
-(seed, program id), and the program database replays finished programs in commit order,
-so nothing random lives only in memory.
+as fresh. Counters, spend, the database and the bandit are rebuilt from the store; each
+proposal's RNG is derived from (seed, program id), so nothing random lives only in memory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import random
 import signal
 import time
-from dataclasses import dataclass, field
 
 import anyio
 import anyio.to_thread
-from actmine.evaluators.executor import LocalExecutor
-from actmine.evaluators.lab import Evaluation
-from actmine.sandbox.admission import Admission, admit
-from actmine.sandbox.static_check import source_fingerprint
+from actmine.sandbox.supervisor import shared_zygote
 from actmine.store.database import ProgramDatabase
-from actmine.store.features import measure
 from actmine.store.programs import ALL_ISLANDS, Program
 from actmine.store.run_dir import RunDir
 
+from .budget import Budget
 from .config import Settings
+from .ensemble import Ensemble
 from .events import EventLog
-from .proposal import Proposal
+from .live import write_live
+from .llm.client import ChatClient
+from .llm.local_server import LocalServer
+from .llm.prompts import load_templates
+from .llm.proposer import LLMMember
+from .members import EmbeddedMember, Member, SearchView
+from .pipeline import Outcome, Pipeline
+from .proposal import Proposal, member_of
 from .proposers.symbolic import RandomProposer, SymbolicProposer, seed_proposals
-
-
-@dataclass
-class SearchState:
-    next_id: int
-    fresh_evaluations: int  # committed, not from cache
-    proposals: int
-    reserved: int = 0  # evaluations in flight
-    stop: bool = False
-    in_flight: dict[str, anyio.Event] = field(default_factory=dict)
+from .runstats import RunTotals
 
 
 class Search:
-    def __init__(self, run: RunDir, settings: Settings, reporter=None):
+    def __init__(self, run: RunDir, settings: Settings, reporter=None,
+                 proposers: dict | None = None):
+        """``proposers`` replaces the built-in members' proposer objects by name
+        ("symbolic", "random"): anything with ``propose(parents, rng) -> Proposal``."""
         self.run = run
         self.settings = settings
-        self.admission_config = settings.admission.to_config()
-        self.lab_config = settings.lab.to_config()
-        self.proposer = (RandomProposer() if settings.search.proposer == "random"
-                         else SymbolicProposer())
-        self.executor = LocalExecutor(settings.search.evaluation_slots())
-        self.admission_limiter = anyio.CapacityLimiter(settings.search.admissions_in_flight)
+        self.reporter = reporter
+        self.proposers = {"symbolic": SymbolicProposer(), "random": RandomProposer(),
+                          **(proposers or {})}
+        # Templates are checked now: a bad placeholder stops the run before any request.
+        self.templates = load_templates(settings.prompts.dir) if settings.models else None
         # ---- rebuilt from the store, never from memory (see module docstring)
         finished = run.programs.all()
         self.resume_queue = run.programs.in_flight()
-        self.population = ProgramDatabase.replay(finished, settings.database.to_config(),
-                                                 settings.search.seed)
-        counts = run.programs.counts()
-        self.state = SearchState(run.programs.next_id(), counts["fresh_evaluations"],
-                                 counts["proposals"] + counts["in_flight"])
+        self.totals = RunTotals.from_programs(finished, self.resume_queue)
+        spent = copy.copy(self.totals.spent)
+        spent.proposals += len(self.resume_queue)
+        self.budget = Budget(settings.search, spent)
+        self.database = ProgramDatabase.replay(finished, settings.database.to_config(),
+                                               settings.search.seed)
+        self.ensemble = Ensemble(settings.member_weights(), settings.ensemble)
+        for program in finished:
+            self.ensemble.record(program)
+        self.next_id = run.programs.next_id()
         proposed = {p.source for p in finished + self.resume_queue if p.proposer == "seed"}
-        self.seeds = [s for s in seed_proposals() if s.source not in proposed]
+        self.seeds = ([s for s in seed_proposals() if s.source not in proposed]
+                      if settings.search.seed_functions else [])
         self.events = EventLog(run.events_path)
-        self.reporter = reporter
+        self.pipeline = Pipeline(run, settings.admission.to_config(), settings.lab.to_config(),
+                                 self.budget, settings.search.evaluation_slots(),
+                                 settings.search.admissions_in_flight, self._on_evaluate)
+        self.requests = anyio.CapacityLimiter(settings.search.requests_in_flight)
+        self.workers = settings.search.pipeline_slots(bool(settings.models))
+        self.members: dict[str, Member] = {}
+        self.stop = False
+        self._families: dict[str, dict] = {}
+        self.view = SearchView(self.database, self.run.programs.recent_rejections,
+                               self._family_ratios)
 
     # ------------------------------------------------------------------ run
     async def run_search(self) -> dict:
-        budget = self.settings.search.budget
-        self.events.emit("search_start", budget=budget, resumed_from=self.state.next_id - 1,
-                         fresh_evaluations=self.state.fresh_evaluations)
-        if self.reporter:
-            self.reporter.start(budget, self.state.fresh_evaluations)
-        await self._prepare_reference()
-        await self._finish_cached_in_flight()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self._watch_signals, tg.cancel_scope)
-            async with anyio.create_task_group() as workers:
-                for _ in range(self.settings.search.proposals_in_flight):
-                    workers.start_soon(self._worker)
-            tg.cancel_scope.cancel()  # stop the signal watcher
-        summary = self.run.programs.counts()
-        self.events.emit("search_end", **summary)
+        self.changed = anyio.Condition()
+        self.started = self.searching = time.monotonic()
+        with contextlib.closing(self.events):
+            try:
+                # Signals are watched from the very start, so a ^C while a local model is
+                # still loading also ends in order (servers stopped, nothing half-written).
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._watch_signals, tg.cancel_scope)
+                    try:
+                        await self._run()
+                    finally:
+                        tg.cancel_scope.cancel()
+            except ExceptionGroup as group:  # a start-up error: the user wants it alone
+                raise _single(group) from None
+            write_live(self.run.path, self.live_state(final=True))
+            summary = self._summary()
+            self.events.emit("search_end", **summary)
         if self.reporter:
             self.reporter.finish()
         return summary
 
-    async def _prepare_reference(self) -> None:
-        lab_hash = self.lab_config.hash
-        cached = self.run.cache.get_reference(lab_hash)
-        if cached is None:
+    async def _run(self) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            await self._start_members(stack)
+            self.events.emit("search_start", budget=self.settings.search.budget,
+                             resumed_from=self.next_id - 1, workers=self.workers,
+                             members=self.ensemble.snapshot(),
+                             fresh_evaluations=self.budget.spent.fresh_evaluations)
             if self.reporter:
-                self.reporter.note("computing ReLU's reference losses for this lab (once)")
-            refs = await self.executor.prepare(self.lab_config)
-            self.run.cache.put_reference(lab_hash, refs)
-        else:
-            await self.executor.prepare(self.lab_config, cached)
+                self.reporter.start(self.settings.search.budget,
+                                    self.budget.spent.fresh_evaluations, self.live_state)
+            async with anyio.create_task_group() as setup:  # both take seconds
+                setup.start_soon(anyio.to_thread.run_sync, shared_zygote().start)
+                setup.start_soon(self.pipeline.prepare, self.reporter)
+            self.searching = time.monotonic()  # set-up (servers, ReLU reference) excluded
+            await self._finish_cached_in_flight()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._publish_live)
+                async with anyio.create_task_group() as workers:
+                    for _ in range(self.workers):
+                        workers.start_soon(self._worker)
+                tg.cancel_scope.cancel()  # stop the publisher
+
+    def _summary(self) -> dict:
+        now = time.monotonic()
+        return {**self.run.programs.counts(), "stopped_by": self._stopped_by(),
+                "evaluator_utilisation": self.pipeline.utilisation(),
+                "mean_evaluation_seconds": self.pipeline.mean_evaluation_seconds(),
+                "wall_seconds": round(now - self.started, 2),
+                "search_seconds": round(now - self.searching, 2),
+                "tokens": self.budget.spent.tokens, "usd": round(self.budget.spent.usd, 6)}
+
+    def _stopped_by(self) -> str:
+        return "signal" if self.stop else (self.budget.exhausted or "budget")
+
+    async def _start_members(self, stack: contextlib.AsyncExitStack) -> None:
+        """Built-in proposers, then models: start local servers, check every endpoint."""
+        weights = self.ensemble.weights
+        for name in ("symbolic", "random"):
+            if name in weights:
+                self.members[name] = EmbeddedMember(self.proposers[name])
+        for model in self.settings.models:
+            if model.name not in weights:
+                continue
+            base_url = None
+            if model.local:
+                server = LocalServer(log_path=self.run.path / f"llama-{model.name}.log")
+                if self.reporter:
+                    self.reporter.note(f"starting the local model '{model.name}' (llama.cpp)")
+                await anyio.to_thread.run_sync(server.start)
+                stack.callback(server.stop)
+                base_url = server.base_url
+                self.events.emit("local_model_started", model=model.name, base_url=base_url,
+                                 pid=server.process.pid)
+            client = ChatClient(model, base_url, on_fault=self._on_fault)
+            stack.push_async_callback(client.aclose)
+            await client.check()
+            self.members[model.name] = LLMMember(model, client, self.templates,
+                                                 self.settings.prompts, self.settings.admission,
+                                                 self.requests, self.budget)
 
     async def _watch_signals(self, scope: anyio.CancelScope) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
-                if self.state.stop:  # second signal: stop now, in-flight work is dropped
+                if self.stop:  # second signal: stop now, in-flight work is dropped
                     scope.cancel()
                     return
-                self.state.stop = True
+                self.stop = True
                 self.events.emit("stop_requested", signal=signal.Signals(signum).name)
                 if self.reporter:
                     self.reporter.note("stopping: finishing work in flight (again to abort)")
+                await self._notify()
 
-    def _can_continue(self) -> bool:
-        s = self.state
-        return (not s.stop and s.fresh_evaluations + s.reserved < self.settings.search.budget
-                and s.proposals < self.settings.search.proposal_cap())
+    async def _publish_live(self) -> None:
+        while True:
+            write_live(self.run.path, self.live_state())
+            if self.reporter:
+                self.reporter.refresh()
+            await anyio.sleep(1.0)
 
+    def _on_fault(self, model: str, kind: str, detail: str, wait: float) -> None:
+        self.events.emit("llm_fault", model=model, kind=kind, detail=detail,
+                         retry_in=round(wait, 3))
+
+    def _on_evaluate(self, program_id: int, ir_hash: str) -> None:
+        self.events.emit("evaluate", id=program_id, ir_hash=ir_hash)
+
+    async def _notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+    # --------------------------------------------------------------- workers
     async def _worker(self) -> None:
-        while not self.state.stop:
+        while not self.stop:
             if self.resume_queue:  # recorded before a crash: finish it, never re-propose
-                # (even with the budget spent: it may need no fresh evaluation)
-                recorded = self.resume_queue.pop(0)
-                program_id, proposal, island = recorded.id, _proposal_of(recorded), recorded.island
-                created = recorded.created
-            elif not self._can_continue():
-                return
-            else:
-                program_id = self.state.next_id
-                self.state.next_id += 1
-                self.state.proposals += 1
-                rng = random.Random(f"{self.settings.search.seed}:{program_id}")
-                if self.seeds:
-                    proposal, island = self.seeds.pop(0), ALL_ISLANDS
-                else:
-                    island = self.population.island_for(program_id)
-                    sample = self.population.sample(island, rng)
-                    proposal = self.proposer.propose(sample.programs, rng)
-                created = self.run.programs.begin(_in_flight(program_id, proposal, island)).created
-            outcome = await self._process(program_id, proposal, island, created)
+                await self._resume(self.resume_queue.pop(0))
+                continue
+            verdict = self.budget.verdict()
+            if verdict == "done":
+                break
+            if verdict == "wait":
+                async with self.changed:
+                    await self.changed.wait()
+                continue
+            program_id = self.next_id
+            self.next_id += 1
+            self.budget.pending += 1
+            self.budget.spent.proposals += 1
+            try:
+                outcome = await self._one(program_id)
+            finally:
+                self.budget.pending -= 1
+            if outcome == "unaffordable":  # the token/money budget cannot cover it yet
+                self.budget.spent.proposals -= 1
+                if self.budget.verdict() == "go":
+                    async with self.changed:
+                        await self.changed.wait()
+                continue
             if outcome is not None:  # None: budget spent, the row stays in flight for later
                 self._commit(*outcome)
+            await self._notify()
+        await self._notify()  # let waiting workers see that the run is over
+
+    async def _one(self, program_id: int) -> Outcome | str | None:
+        rng = random.Random(f"{self.settings.search.seed}:{program_id}")
+        if self.seeds:
+            proposal, island = self.seeds.pop(0), ALL_ISLANDS
+        else:
+            island = self.database.island_for(program_id)
+            parents = self.database.sample(island, rng).programs
+            proposal = await self._propose(program_id, rng, parents)
+            if proposal is None:
+                return "unaffordable"
+        created = time.time()
+        if not proposal.failed:  # recorded before admission and evaluation start
+            created = self.run.programs.begin(_in_flight(program_id, proposal, island)).created
+        return await self.pipeline.process(program_id, proposal, island, created)
+
+    async def _propose(self, program_id: int, rng: random.Random,
+                       parents: list[Program]) -> Proposal | None:
+        name = self.ensemble.choose(rng)
+        try:
+            return await self.members[name].propose(program_id, rng, parents, self.view)
+        except Exception as exc:  # noqa: BLE001 - one proposer's bug must not end the run
+            self.events.emit("proposer_error", member=name, error=repr(exc)[:300])
+            model = name if name not in ("symbolic", "random") else None
+            return Proposal("", "llm" if model else name, model=model,
+                            category="proposer_error", reason=f"{type(exc).__name__}: {exc}"[:300])
+
+    async def _resume(self, recorded: Program) -> None:
+        self.budget.pending += 1
+        try:
+            outcome = await self.pipeline.process(recorded.id, _proposal_of(recorded),
+                                                  recorded.island, recorded.created)
+        finally:
+            self.budget.pending -= 1
+        if outcome is not None:
+            self._commit(*outcome)
+        await self._notify()
 
     async def _finish_cached_in_flight(self) -> None:
         """Finish, before any new work, the in-flight rows whose results are all cached, so
@@ -152,91 +279,42 @@ class Search:
         if self.resume_queue:
             self.events.emit("resume", in_flight=len(self.resume_queue))
         for recorded in list(self.resume_queue):
-            if self._fully_cached(recorded.source):
+            if self.pipeline.fully_cached(recorded.source):
                 self.resume_queue.remove(recorded)
-                outcome = await self._process(recorded.id, _proposal_of(recorded),
-                                              recorded.island, recorded.created)
-                if outcome is not None:
-                    self._commit(*outcome)
-
-    def _fully_cached(self, source: str) -> bool:
-        hit = self.run.cache.get_admission(self.admission_config.key, source_fingerprint(source))
-        return hit is not None and (not hit["admitted"] or self.run.cache.get_evaluation(
-            self.lab_config.hash, hit["ir_hash"]) is not None)
+                await self._resume(recorded)
 
     def _commit(self, program: Program, ir: dict | None) -> None:
         program = self.run.programs.finish(program, ir)  # committed before it counts anywhere
         if ir is not None:
             self.run.cache.put_ir(program.ir_hash, ir)
-        if program.evaluated and not program.cached:
-            self.state.fresh_evaluations += 1
-        self.population.add(program)
+        self.budget.spent.fresh_evaluations += program.evaluated and not program.cached
+        self.totals.add(program)
+        self.ensemble.record(program)
+        self.database.add(program)
         self.events.emit("program", **_event_fields(program))
         if self.reporter:
-            self.reporter.program(program, self.state.fresh_evaluations, self.population)
+            self.reporter.program(program, self.budget.spent.fresh_evaluations, self.database)
 
-    # ------------------------------------------------------------- one child
-    async def _process(self, program_id: int, proposal: Proposal, island: int,
-                       created: float) -> tuple[Program, dict | None] | None:
-        admission, adm_cached = await self._admit(proposal.source)
-        base = dict(id=program_id, proposer=proposal.proposer, source=proposal.source,
-                    parents=proposal.parents, model=proposal.model, template=proposal.template,
-                    source_hash=admission.source_hash, meta=proposal.meta, created=created,
-                    island=island)
-        if not admission.admitted:
-            return Program(admitted=False, category=admission.category, reason=admission.reason,
-                           cached=adm_cached, **base), None
-        admitted = dict(admitted=True, ir_hash=admission.ir_hash, flops=admission.flops,
-                        features=_features(admission), **base)
-        ir = admission.ir.to_dict()
-        try:
-            evaluation, cached = await self._evaluate(admission, program_id)
-        except Exception as exc:  # noqa: BLE001 - a crashed worker must not stop the search
-            return Program(status="error", reason=f"evaluation failed: {exc}"[:300],
-                           **admitted), ir
-        if evaluation is None:
-            return None  # budget spent while this one was being admitted
-        return Program(fitness=evaluation.fitness, stage=evaluation.stage,
-                       status=evaluation.status, reason=evaluation.reason or "evaluated",
-                       lab_hash=evaluation.lab_hash, cached=cached, **admitted), ir
+    # ------------------------------------------------------------- reading
+    def _family_ratios(self, program: Program) -> dict[str, float]:
+        if not program.ir_hash:
+            return {}
+        if program.ir_hash not in self._families:
+            hit = self.run.cache.get_evaluation(self.pipeline.lab_config.hash,
+                                                program.ir_hash) or {}
+            self._families[program.ir_hash] = hit.get("family_log_ratios") or {}
+        return self._families[program.ir_hash]
 
-    async def _admit(self, source: str) -> tuple[Admission, bool]:
-        key = self.admission_config.key
-        source_hash = source_fingerprint(source)
-        if source_hash:
-            hit = self.run.cache.get_admission(key, source_hash)
-            if hit is not None:
-                return Admission.from_dict(hit), True
-        admission = await anyio.to_thread.run_sync(
-            admit, source, self.admission_config, limiter=self.admission_limiter)
-        self.run.cache.put_admission(key, admission.source_hash, admission.to_dict())
-        return admission, False
-
-    async def _evaluate(self, admission: Admission,
-                        program_id: int) -> tuple[Evaluation | None, bool]:
-        """(evaluation, from_cache). The cache entry's ``origin`` names the program that paid
-        for it: that program, resumed after a crash, counts it as its own fresh evaluation."""
-        lab_hash, ir_hash = self.lab_config.hash, admission.ir_hash
-        origin = {"run": self.run.run_id, "program": program_id}
-        while ir_hash in self.state.in_flight:  # same function being evaluated right now
-            await self.state.in_flight[ir_hash].wait()
-        hit = self.run.cache.get_evaluation(lab_hash, ir_hash)
-        if hit is not None:
-            return Evaluation.from_dict(hit), hit.get("origin") != origin
-        if self.state.fresh_evaluations + self.state.reserved >= self.settings.search.budget:
-            return None, False
-        self.state.reserved += 1
-        done = self.state.in_flight[ir_hash] = anyio.Event()
-        try:
-            self.events.emit("evaluate", id=program_id, ir_hash=ir_hash)
-            evaluation = await self.executor.evaluate(admission.ir, self.lab_config)
-            # Committed before anything counts it; a crash after this line loses nothing.
-            self.run.cache.put_evaluation(lab_hash, ir_hash, evaluation.to_dict(), origin)
-            return evaluation, False
-        finally:
-            self.state.reserved -= 1
-            del self.state.in_flight[ir_hash]
-            done.set()
+    def live_state(self, final: bool = False) -> dict:
+        requests = sum(getattr(m, "in_flight", 0) for m in self.members.values())
+        best = self.database.ranked()
+        return {
+            "running": not final, "stopping": self.stop, "workers": self.workers,
+            "in_flight": {"requests": requests, **self.pipeline.in_flight_counts()},
+            "budget": self.budget.snapshot(), "ensemble": self.ensemble.snapshot(),
+            "evaluator_utilisation": self.pipeline.utilisation(),
+            "best": best[0].fitness if best else None,
+        }
 
 
 def _proposal_of(program: Program) -> Proposal:
@@ -251,14 +329,22 @@ def _in_flight(program_id: int, proposal: Proposal, island: int) -> Program:
                    created=time.time())
 
 
-def _features(admission: Admission) -> dict:
-    try:
-        return measure(admission.ir, admission.flops)
-    except Exception:  # noqa: BLE001 - features steer diversity only; never lose the program
-        return {}
+def _single(group: BaseExceptionGroup) -> BaseException:
+    """The one real error inside nested task-group wrappers, or the group itself."""
+    while isinstance(group, BaseExceptionGroup) and len(group.exceptions) == 1:
+        group = group.exceptions[0]
+    return group
 
 
 def _event_fields(p: Program) -> dict:
-    return {"id": p.id, "proposer": p.proposer, "admitted": p.admitted, "category": p.category,
-            "ir_hash": p.ir_hash, "flops": p.flops, "fitness": p.fitness, "stage": p.stage,
-            "cached": p.cached, "parents": list(p.parents), "island": p.island, "seq": p.seq}
+    fields = {"id": p.id, "proposer": p.proposer, "member": member_of(p), "admitted": p.admitted,
+              "category": p.category, "ir_hash": p.ir_hash, "flops": p.flops,
+              "fitness": p.fitness, "stage": p.stage, "status": p.status, "cached": p.cached,
+              "parents": list(p.parents), "template": p.template, "island": p.island,
+              "seq": p.seq}
+    usage = p.meta.get("usage") if isinstance(p.meta, dict) else None
+    if isinstance(usage, dict):
+        fields["usage"] = usage
+    if not p.admitted:
+        fields["reason"] = p.reason
+    return fields

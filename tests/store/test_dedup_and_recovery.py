@@ -8,7 +8,7 @@ import random
 
 import anyio
 import pytest
-from actmine.agent import orchestrator
+from actmine.agent import orchestrator, pipeline
 from actmine.agent.proposal import Proposal
 from actmine.store.run_dir import open_run
 from support import tiny_settings
@@ -78,13 +78,13 @@ def _events(run_dir, name: str) -> list[dict]:
 def admissions(monkeypatch):
     """Counts calls into the real sandboxed admission."""
     calls = []
-    real = orchestrator.admit
+    real = pipeline.admit
 
     def counting(source, config):
         calls.append(source)
         return real(source, config)
 
-    monkeypatch.setattr(orchestrator, "admit", counting)
+    monkeypatch.setattr(pipeline, "admit", counting)
     return calls
 
 
@@ -92,9 +92,9 @@ def test_differently_written_sources_share_one_evaluation(tmp_path, admissions):
     settings = _settings(budget=2)
     run = open_run(tmp_path / "run", settings.identity(), create=True)
     try:
-        search = orchestrator.Search(run, settings)
+        search = orchestrator.Search(run, settings, proposers={
+            "symbolic": Scripted([GELU_SIN, RESPELLED, REFORMATTED, OTHER])})
         search.seeds = []
-        search.proposer = Scripted([GELU_SIN, RESPELLED, REFORMATTED, OTHER])
         summary = anyio.run(search.run_search)
         rows = {p.source: p for p in run.programs.all()}
         evaluated_irs = run.cache.evaluated_irs(settings.lab.to_config().hash)
@@ -130,9 +130,10 @@ def test_an_evaluation_paid_before_a_crash_is_counted_once_and_never_redone(tmp_
         search = orchestrator.Search(run, settings)
 
         async def admit_and_evaluate():
-            await search._prepare_reference()
-            admission, _ = await search._admit(GELU_SIN)
-            return admission, await search.executor.evaluate(admission.ir, search.lab_config)
+            await search.pipeline.prepare()
+            admission, _ = await search.pipeline.admit(GELU_SIN)
+            return admission, await search.pipeline.executor.evaluate(
+                admission.ir, search.pipeline.lab_config)
 
         admission, evaluation = anyio.run(admit_and_evaluate)
         run.programs.begin(orchestrator._in_flight(1, Proposal(GELU_SIN, "scripted"), 0))
@@ -145,8 +146,8 @@ def test_an_evaluation_paid_before_a_crash_is_counted_once_and_never_redone(tmp_
     # The second life resumes: nothing is evaluated, the budget of 1 is exactly spent.
     run = open_run(run_dir, settings.identity())
     try:
-        search = orchestrator.Search(run, settings)
-        search.proposer = Scripted([])  # proposing anything new would fail the test
+        # proposing anything new would fail the test
+        search = orchestrator.Search(run, settings, proposers={"symbolic": Scripted([])})
         summary = anyio.run(search.run_search)
         programs = {p.id: p for p in run.programs.all()}
         assert run.programs.in_flight() == []

@@ -32,7 +32,7 @@ from actmine.store.cache import ResultCache
 from actmine.store.programs import ProgramLog
 from support import ACTMINE, TINY_TOML, tiny_settings
 
-BUDGET = 24
+BUDGET = 60  # enough that ten kills land mid-run even on an idle machine with a fast lab
 KILLS = 10
 CONFIG = TINY_TOML + """
 [database]

@@ -1,0 +1,101 @@
+"""Prompt templates: plain text files in ``prompts/``, overridable file by file.
+
+A template is Python ``str.format`` text with plain ``{name}`` placeholders (write ``{{``
+for a literal brace). Every template is loaded and checked when the run starts, so a typo
+in a placeholder is a one-line error before any request is sent, never a crash mid-run.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ..errors import UserFacingError
+
+TEMPLATES = ("system", "rewrite", "diff", "crossover", "repair")
+
+# What a template may mention. Every name is always provided (empty or "n/a" when it does
+# not apply), so any template may use any of them.
+PLACEHOLDERS = {
+    "max_flops": "FLOP budget per element",
+    "max_nodes": "cap on ops in the traced graph",
+    "parent_id": "id of the parent program",
+    "parent_source": "the parent's source",
+    "parent_fitness": "the parent's fitness, with its ratio to ReLU",
+    "parent_flops": "the parent's FLOPs per element",
+    "parent_families": "the parent's log ratio vs ReLU per task family",
+    "other_id": "id of the second parent (crossover)",
+    "other_source": "the second parent's source (crossover)",
+    "other_fitness": "the second parent's fitness (crossover)",
+    "other_flops": "the second parent's FLOPs (crossover)",
+    "other_families": "the second parent's per-family figures (crossover)",
+    "inspirations": "other programs with their fitness and source",
+    "recent_rejections": "recent rejected children, one line each: [category] reason",
+    "child_source": "the rejected child's source (repair)",
+    "reject_category": "why it was rejected: the category (repair)",
+    "reject_reason": "why it was rejected: the checker's message (repair)",
+    "best_fitness": "the best fitness found so far",
+}
+
+
+class PromptError(UserFacingError):
+    """A template problem a user must fix (one line)."""
+
+
+@dataclass(frozen=True)
+class TemplateSet:
+    texts: dict[str, str]
+    origins: dict[str, str]  # template -> file it came from (for messages and provenance)
+
+    def render(self, name: str, context: dict[str, str]) -> str:
+        return self.texts[name].format_map(context)
+
+
+def default_dir() -> Path:
+    return Path(str(resources.files("actmine.prompts")))
+
+
+def load_templates(override_dir: str | Path | None = None) -> TemplateSet:
+    texts: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    defaults = default_dir()
+    for name in TEMPLATES:
+        path = defaults / f"{name}.txt"
+        texts[name], origins[name] = path.read_text(encoding="utf-8"), str(path)
+    if override_dir:
+        directory = Path(override_dir).expanduser()
+        if not directory.is_dir():
+            raise PromptError(f"prompts directory {directory} does not exist; create it or "
+                              f"unset prompts.dir (copy the defaults with 'actmine prompts "
+                              f"copy {directory}')")
+        for path in sorted(directory.glob("*.txt")):
+            if path.stem not in TEMPLATES:
+                raise PromptError(f"{path}: not a template name (expected one of "
+                                  f"{', '.join(t + '.txt' for t in TEMPLATES)})")
+            try:
+                texts[path.stem] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise PromptError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
+            origins[path.stem] = str(path)
+    for name in TEMPLATES:
+        _check(texts[name], origins[name])
+    return TemplateSet(texts, origins)
+
+
+def _check(text: str, origin: str) -> None:
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError as exc:  # a lone "{" or "}"
+        raise PromptError(f"{origin}: {exc}; write {{{{ and }}}} for literal braces") from None
+    for _literal, field, spec, _conversion in fields:
+        if field is None:
+            continue
+        line = text[: text.find("{" + field)].count("\n") + 1 if field else 1
+        if field not in PLACEHOLDERS:
+            hint = ("use a plain {name}" if any(c in field for c in ".[") or not field
+                    else f"known: {', '.join(sorted(PLACEHOLDERS))}")
+            raise PromptError(f"{origin}:{line}: unknown placeholder {{{field}}}; {hint}")
+        if spec and "{" in spec:
+            raise PromptError(f"{origin}:{line}: nested placeholders are not supported")
