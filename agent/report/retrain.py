@@ -18,14 +18,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from actmine.evaluators.kernels import TRAINING_KERNELS
 from actmine.evaluators.lab import LabConfig
 from actmine.evaluators.tasks import MAX_INPUTS, Task, get_tasks
-from actmine.evaluators.trainer import forward, init_params, make_optimizer, stack_data
+from actmine.evaluators.trainer import forward, make_optimizer, stack_data, stack_models
 from actmine.sandbox.ir import ActivationIR
 
 from ..progress import Progress
 
-FIT_FORMAT = 1
+FIT_FORMAT = 2  # 2: the lab's per-(task, seed) initial weights and training kernels
 GRID_POINTS = 300
 HIST_BINS = 80
 SAMPLE_POINTS = 128  # training/test points drawn per task (1-input tasks only)
@@ -107,11 +108,9 @@ def retrain(ir: ActivationIR, lab: LabConfig, label: str = "the function",
     tasks = get_tasks(lab.tasks)
     seed = lab.seeds[0]
     spec = lab.train
-    x_tr, y_tr, x_te, y_te, widths = stack_data(tasks, (seed,), spec, device)
-    # The lab's per-slice init seeds (trainer.train_batched with init_seed 0).
-    params = init_params(widths, spec, torch.tensor([7919 * t + seed for t in range(len(tasks))]),
-                         device)
-    act = ir.to_callable()
+    x_tr, y_tr, x_te, y_te = stack_data(tasks, (seed,), spec, device)
+    params = stack_models(tasks, (seed,), spec, device)  # the lab's own initial weights
+    act = ir.to_callable(TRAINING_KERNELS)  # the same kernels the lab trains with
     opt = make_optimizer(params, spec)
     every = max(1, spec.steps // 100)
     with Progress(f"retraining {label} on the lab", total=spec.steps, unit="steps",
