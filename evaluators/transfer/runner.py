@@ -54,13 +54,15 @@ def plan(benchmarks: list[Benchmark], activations: list[Activation], profile: st
 def run_job(job: dict) -> dict:
     """Worker entry point: trusted JSON in, a plain dict out."""
     import torch
+    from actmine.evaluators.kernels import TRAINING_KERNELS
     from actmine.sandbox.ir import ActivationIR
 
     ctx = Context(job["device"], Path(job["data_cache"]) if job["data_cache"] else None)
     if ctx.device == "cpu":
         torch.set_num_threads(1)
     bench = registry.get(job["benchmark"])
-    activation = ActivationIR.from_json(job["ir_json"]).to_callable()
+    # The lab's fast kernels (same function; sinc's stock CPU kernel is a slow scalar loop).
+    activation = ActivationIR.from_json(job["ir_json"]).to_callable(TRAINING_KERNELS)
     started, cpu_started = time.perf_counter(), time.process_time()
     try:
         details = bench.run(activation, job["seed"], bench.params(job["profile"]), ctx)
