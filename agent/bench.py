@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import typer
 
-bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks printed as side-by-side ratios.")
+bench_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="Benchmarks printed as side-by-side ratios.")
 
 
 @bench_app.command("report")
@@ -55,33 +56,58 @@ def admission(rounds: int = typer.Option(5, min=1, help="zygote admissions per s
 def bench_lab(as_json: bool = typer.Option(False, "--json", help="print JSON"),
               config: str | None = typer.Option(None, help="TOML config ([lab] section)"),
               steps: int | None = typer.Option(None, min=1, help="steps per model (default: the lab's)"),
-              activation: str = typer.Option("GELU", help="a baseline name (see actmine baselines)")):
-    """The lab protocol trained batched and as a plain per-task loop: throughput, ratio, GFLOP/s."""
+              activation: str = typer.Option("GELU", help="a baseline name (see actmine baselines)"),
+              device: str | None = typer.Option(None, help="auto, cpu or cuda (default: [lab] device)"),
+              candidates_per_batch: int = typer.Option(
+                  1, "--candidates-per-batch", min=1, max=1024,
+                  help="also train this many candidates as one batch against one at a time")):
+    """The lab protocol trained batched and as a plain per-task loop: throughput, ratio,
+    GFLOP/s; with --candidates-per-batch, candidates per second batched and one at a time."""
     import json
 
     from actmine.evaluators import bench_lab
-    from actmine.evaluators.baselines import get_baselines
-    from actmine.evaluators.lab import training_callable
+    from actmine.evaluators.baselines import BASELINES, get_baselines
+    from actmine.evaluators.lab import device_of, training_callable
     from actmine.sandbox.admission import admit
 
     from .config import ConfigError, load_settings
     from .console import err, out
 
     try:
-        settings = load_settings(config)
+        settings = load_settings(config, {"lab.device": device})
         (baseline,) = get_baselines([activation])
     except (ConfigError, KeyError) as exc:
         err.print(f"[bold red]error:[/bold red] {exc.args[0] if exc.args else exc}", soft_wrap=True)
         raise typer.Exit(2) from None
-    admission = admit(baseline.source, settings.admission.to_config())
     lab_config = settings.lab.to_config()
+    target = device_of(lab_config)
+    if target.type == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            err.print("[bold red]error:[/bold red] --device cuda: this torch sees no CUDA GPU "
+                      "(torch.cuda.is_available() is False); use --device cpu", soft_wrap=True)
+            raise typer.Exit(2)
+    # The candidates of the multi-candidate part: the chosen baseline, then the others.
+    names = [baseline.name] + [b.name for b in BASELINES if b.name != baseline.name]
+    chosen = [names[i % len(names)] for i in range(candidates_per_batch)]
+    by_name = {b.name: training_callable(admit(b.source, settings.admission.to_config()).ir)
+               for b in get_baselines(sorted(set(chosen), key=chosen.index))}
     if not as_json:
         from actmine.evaluators.tasks import get_tasks
 
         n = len(get_tasks(lab_config.tasks))
         err.print(f"[dim]training {n} tasks x {len(lab_config.seeds)} seeds with {baseline.name} "
-                  f"on {lab_config.device}, batched then one model at a time...[/dim]")
-    r = bench_lab.run(training_callable(admission.ir), lab_config, steps)
+                  f"on {target}, batched then one model at a time...[/dim]")
+    r = bench_lab.run(by_name[baseline.name], lab_config, steps)
+    if candidates_per_batch > 1:
+        if not as_json:
+            err.print(f"[dim]training {candidates_per_batch} candidates ({', '.join(chosen[:6])}"
+                      f"{', ...' if len(chosen) > 6 else ''}) as one batch, then one at a "
+                      f"time...[/dim]")
+        r["multi_candidate"] = bench_lab.run_candidates([by_name[c] for c in chosen],
+                                                        lab_config, steps)
+        r["multi_candidate"]["activations"] = chosen
     if as_json:
         print(json.dumps(r, indent=2))
         return
@@ -91,7 +117,8 @@ def bench_lab(as_json: bool = typer.Option(False, "--json", help="print JSON"),
     for name, key in (("batched trainer", "batched"), ("per-task loop  ", "loop")):
         w = r[key]
         lines.append(f"  {name}: {w['seconds']:8.2f} s  {w['model_steps_per_s']:9.0f} model-steps/s"
-                     f"  {w['gflops']:6.2f} GFLOP/s ({100 * w['fraction_of_peak']:.0f}% of peak)")
+                     f"  {w['gflops']:6.2f} GFLOP/s ({100 * w['fraction_of_peak']:.0f}% of peak)"
+                     f"  {1 / w['seconds']:.3g} candidates/s")
     lines += [
         f"  speed-up: x{r['speedup']:.1f} wall time (x{r['speedup_cpu_time']:.1f} CPU time); target x10",
         f"  fp32 matmul peak here: {r['peak_matmul_gflops']:.1f} GFLOP/s (1024x1024, same threads); "
@@ -99,4 +126,17 @@ def bench_lab(as_json: bool = typer.Option(False, "--json", help="print JSON"),
         f"  same computation: final OOD MSE differs by {100 * r['test_mse_median_rel_diff']:.2g}% "
         f"(median; max {100 * r['test_mse_max_rel_diff']:.2g}%, float rounding grown over "
         f"{r['steps']} steps)"]
+    if "multi_candidate" in r:
+        m = r["multi_candidate"]
+        lines += [
+            f"{m['candidates']} candidates per batch ({m['models_per_candidate']} models each), "
+            f"{m['device']}:",
+            f"  one batch      : {m['batched']['seconds']:8.2f} s  "
+            f"{m['batched']['candidates_per_s']:8.3g} candidates/s  "
+            f"{m['batched']['gflops']:6.2f} GFLOP/s",
+            f"  one at a time  : {m['one_at_a_time']['seconds']:8.2f} s  "
+            f"{m['one_at_a_time']['candidates_per_s']:8.3g} candidates/s  "
+            f"{m['one_at_a_time']['gflops']:6.2f} GFLOP/s",
+            f"  speed-up: x{m['speedup']:.2f}; results "
+            f"{'bit-identical' if m['identical'] else 'DIFFER'} to training each alone"]
     out.print("\n".join(lines), soft_wrap=True)

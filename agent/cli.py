@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
+import click
 import typer
+from actmine.evaluators.executor import ExecutorError
 from actmine.evaluators.lab import LabError
 from actmine.store.cache import shared_cache_dir
 from actmine.store.run_dir import RunDirError
@@ -18,6 +21,7 @@ from .config import ConfigError, load_settings
 from .errors import UserFacingError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
                   help="Mine activation functions that generalise out of distribution.")
 app.add_typer(bench_app, name="bench")
 
@@ -40,12 +44,19 @@ def handles_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (UserError, RunDirError, ConfigError, LabError) as exc:
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise
+        except (UserError, RunDirError, ConfigError, LabError, ExecutorError) as exc:
             _fail(str(exc))
         except UserFacingError as exc:  # the LLM layer, templates, a busy run directory
             _fail(str(exc))
         except KeyError as exc:  # unknown task names and the like
             _fail(str(exc.args[0]) if exc.args else repr(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug or an OS failure: still one line
+            if os.environ.get("ACTMINE_TRACEBACK"):
+                raise
+            _fail(f"{type(exc).__name__}: {exc} (everything finished is stored; set "
+                  f"ACTMINE_TRACEBACK=1 to see where it failed)".replace("\n", " "), code=1)
 
     return wrapper
 
@@ -211,7 +222,7 @@ def baselines(as_json: bool = typer.Option(False, "--json", help="print JSON"),
               config: Path | None = typer.Option(None, help="TOML config ([lab], [admission])"),
               only: list[str] | None = typer.Option(None, "--only", help="a baseline by name (repeatable)"),
               workers: int | None = typer.Option(None, min=1, help="evaluation processes (default: search.evaluations_in_flight)")):
-    """Known activations (ReLU ... GMTU) through admission and the full lab, beside the paper's figures."""
+    """Eleven known activations (ReLU to GMTU) through admission and the full lab, beside the paper's figures."""
     from .baselines_cmd import run_command
 
     run_command(load_settings(config), user_cache_dir() / "cache", as_json, only, workers)
@@ -224,14 +235,17 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
            budget: int | None = typer.Option(None, help="fresh lab evaluations to spend in total"),
            config: Path | None = typer.Option(None, help="TOML config file"),
            proposer: str | None = typer.Option(None, help="symbolic (default) or random"),
+           llm: str | None = typer.Option(None, "--llm", help="'local': add the bundled "
+                                          "SmolLM2-135M (llama.cpp, loopback) to the ensemble"),
            seed: int | None = typer.Option(None, help="search seed"),
            top: int = typer.Option(10, help="leaderboard rows to print"),
            force: bool = typer.Option(False, "--force", help="resume even if the configuration changed")):
     """Run (or resume) a search until the evaluation budget is spent."""
     from .console import Reporter, leaderboard_table, out, spend_text
 
-    settings = load_settings(config, {"search.budget": budget, "search.proposer": proposer,
-                                      "search.seed": seed})
+    settings = _with_llm(load_settings(config, {"search.budget": budget,
+                                                "search.proposer": proposer,
+                                                "search.seed": seed}), llm)
     run, summary = _run_search(run_dir, settings, force, Reporter())
     try:
         best = run.programs.best(top)
@@ -243,6 +257,15 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
         out.print(f"run directory: {run_dir.resolve()}")
     finally:
         run.close()
+
+
+def _with_llm(settings, llm: str | None):
+    if llm is None:
+        return settings
+    if llm != "local":
+        raise UserError(f"--llm {llm!r}: only 'local' (the bundled SmolLM2) is built in; "
+                        f"add other models as [[models]] entries in --config")
+    return settings.with_local_model()
 
 
 def _run_search(run_dir: Path, settings, force: bool, reporter):
@@ -270,12 +293,14 @@ def _run_search(run_dir: Path, settings, force: bool, reporter):
 def daemon(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the run (created or resumed)"),
            config: Path | None = typer.Option(None, help="TOML config file"),
            budget: int | None = typer.Option(None, help="fresh lab evaluations in total (overrides search.budget)"),
+           llm: str | None = typer.Option(None, "--llm", help="'local': add the bundled "
+                                          "SmolLM2-135M (llama.cpp, loopback) to the ensemble"),
            force: bool = typer.Option(False, "--force", help="resume even if the configuration changed")):
     """Run until the budget is spent or SIGINT/SIGTERM, logging a status line a minute;
     restart it with the same command to resume from the store."""
     from .console import Reporter, out
 
-    settings = load_settings(config, {"search.budget": budget})
+    settings = _with_llm(load_settings(config, {"search.budget": budget}), llm)
     reporter = Reporter(interactive=False, per_program=False, summary_every=60.0)
     run, summary = _run_search(run_dir, settings, force, reporter)
     run.close()
@@ -450,7 +475,7 @@ def flops(files: list[Path] = typer.Argument(..., help="Python files defining ac
         raise typer.Exit(1)
 
 
-from . import bench_pipeline, cli_llm  # noqa: E402,F401 - register their commands
+from . import bench_pipeline, bench_search, cli_llm  # noqa: E402,F401 - register their commands
 
 
 def main() -> None:

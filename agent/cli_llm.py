@@ -13,8 +13,8 @@ import typer
 from .cli import UserError, app, handles_errors
 from .config import load_settings
 
-llm_app = typer.Typer(no_args_is_help=True, help="Language models: the local server, checks.")
-prompts_app = typer.Typer(no_args_is_help=True, help="Prompt templates.")
+llm_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Language models: the local server, checks.")
+prompts_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Prompt templates.")
 app.add_typer(llm_app, name="llm")
 app.add_typer(prompts_app, name="prompts")
 

@@ -7,6 +7,7 @@
     [cache]     the user-level cache shared across runs
     [ensemble]  weights of the built-in proposers, the bandit
     [prompts]   template override directory, mix of prompt kinds, context sizes
+    [executor]  local worker processes or a Ray cluster, candidates per batch, retries
     [[models]]  OpenAI-compatible endpoints (see README)
 """
 
@@ -18,6 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
+from actmine.evaluators.executor import ExecutorConfig
 from actmine.evaluators.lab import LabConfig
 from actmine.evaluators.trainer import TrainSpec
 from actmine.sandbox.admission import AdmissionConfig
@@ -66,13 +68,14 @@ class SearchSettings(_Strict):
     def proposal_cap(self) -> int:
         return self.max_proposals or 25 * self.budget
 
-    def pipeline_slots(self, uses_models: bool) -> int:
+    def pipeline_slots(self, uses_models: bool, evaluation_capacity: int) -> int:
         """Proposals alive at once (being written, admitted or evaluated). Without a model a
-        proposal is instant, so a few more than the evaluators suffice; with models every
-        request in flight needs its own slot on top."""
+        proposal is instant, so a few more than the evaluators hold suffice (every worker's
+        batch full: ``evaluation_capacity``); with models every request in flight needs its
+        own slot on top."""
         if self.proposals_in_flight:
             return self.proposals_in_flight
-        base = self.evaluation_slots() + self.admissions_in_flight
+        base = evaluation_capacity + self.admissions_in_flight
         return base + (self.requests_in_flight if uses_models else 1)
 
 
@@ -119,18 +122,34 @@ class LabSettings(_Strict):
         return names
 
     def to_config(self) -> LabConfig:
-        device = self.device
-        if device == "auto":
-            import torch
-
-            device = "cuda" if torch.cuda.is_available() else "cpu"
         spec = TrainSpec(hidden=self.hidden, depth=self.depth, steps=self.steps, lr=self.lr,
                          optimizer=self.optimizer, n_train=self.n_train, n_test=self.n_test,
                          noise=self.noise)
+        # "auto" stays as it is: each worker picks CUDA if it has one (lab.device_of), which
+        # on a cluster need not be what this machine has.
         return LabConfig(tasks=tuple(self.tasks), seeds=tuple(self.seeds), train=spec,
                          short_fraction=self.short_fraction,
                          short_threshold=self.short_threshold, cascade=self.cascade,
-                         device=device)
+                         device=self.device)
+
+
+class ExecutorSettings(_Strict):
+    """Where admissions and evaluations run (evaluators/executor.py); the number of
+    evaluation workers is [search] evaluations_in_flight."""
+
+    kind: Literal["local", "ray"] = Field("local", description="local worker processes, or "
+                                          "tasks on a Ray cluster (the ray extra)")
+    candidates_per_batch: int = Field(1, ge=1, le=1024, description="candidates one worker "
+                                      "trains at once (cut to fit the device's memory)")
+    batch_wait_seconds: float = Field(0.05, ge=0, le=10, description="how long a new batch "
+                                      "waits for more candidates when a worker is free")
+    max_retries: int = Field(3, ge=0, le=20, description="retries of a task whose worker "
+                             "was lost")
+    ray_address: str = Field("", description="'' starts a private local Ray; 'auto' or "
+                             "'ray://HOST:10001' joins an existing cluster")
+    cpus_per_worker: float = Field(1.0, gt=0, description="Ray CPUs per evaluation task")
+    gpus_per_worker: float = Field(0.0, ge=0, description="Ray GPUs per evaluation task "
+                                   "(fractions share a GPU)")
 
 
 class DatabaseSettings(_Strict):
@@ -269,6 +288,7 @@ class Settings(_Strict):
     cache: CacheSettings = CacheSettings()
     ensemble: EnsembleSettings = EnsembleSettings()
     prompts: PromptSettings = PromptSettings()
+    executor: ExecutorSettings = ExecutorSettings()
     models: list[ModelSettings] = []
 
     @model_validator(mode="after")
@@ -294,6 +314,28 @@ class Settings(_Strict):
         }
         weights.update({m.name: m.weight for m in self.models})
         return {name: w for name, w in weights.items() if w > 0}
+
+    def with_local_model(self) -> Settings:
+        """These settings plus the bundled SmolLM2 (llama.cpp on loopback) as an ensemble
+        member, unless a local model is configured already (``--llm local``)."""
+        if any(m.local for m in self.models):
+            return self
+        name = "smollm2" if "smollm2" not in {m.name for m in self.models} else "smollm2-local"
+        # A 135M model on a CPU: short answers, a generous timeout, a few at a time.
+        local = ModelSettings(name=name, local=True, max_tokens=320, temperature=0.8,
+                              timeout=300, max_in_flight=2)
+        return self.model_copy(update={"models": [*self.models, local]})
+
+    def executor_config(self, workers: int | None = None) -> ExecutorConfig:
+        """``workers`` overrides [search] evaluations_in_flight (0 there: one per CPU core
+        here, or per ``cpus_per_worker`` of the Ray cluster)."""
+        e = self.executor
+        if workers is None:
+            workers = self.search.evaluations_in_flight or (
+                0 if e.kind == "ray" else self.search.evaluation_slots())
+        return ExecutorConfig(e.kind, workers, self.search.admissions_in_flight,
+                              e.candidates_per_batch, e.batch_wait_seconds, e.max_retries,
+                              e.ray_address, e.cpus_per_worker, e.gpus_per_worker)
 
     def identity(self) -> dict:
         """What must match for a run directory to be resumed (budgets may grow)."""

@@ -30,6 +30,7 @@ import time
 
 import anyio
 import anyio.to_thread
+from actmine.evaluators.executor import make_executor
 from actmine.sandbox.supervisor import shared_zygote
 from actmine.store.database import ProgramDatabase
 from actmine.store.programs import ALL_ISLANDS, Program
@@ -80,16 +81,20 @@ class Search:
         self.seeds = ([s for s in seed_proposals() if s.source not in proposed]
                       if settings.search.seed_functions else [])
         self.events = EventLog(run.events_path)
+        # Local worker processes or a Ray cluster; joining a cluster happens here, so an
+        # unreachable one is a start-up error.
+        self.executor = make_executor(settings.executor_config(), self._on_retry)
         self.pipeline = Pipeline(run, settings.admission.to_config(), settings.lab.to_config(),
-                                 self.budget, settings.search.evaluation_slots(),
-                                 settings.search.admissions_in_flight, self._on_evaluate)
+                                 self.budget, self.executor, self._on_evaluate)
         self.requests = anyio.CapacityLimiter(settings.search.requests_in_flight)
-        self.workers = settings.search.pipeline_slots(bool(settings.models))
+        self.workers = settings.search.pipeline_slots(bool(settings.models),
+                                                      self.executor.capacity)
         self.members: dict[str, Member] = {}
         self.stop = False
         self._families: dict[str, dict] = {}
         self.view = SearchView(self.database, self.run.programs.recent_rejections,
-                               self._family_ratios)
+                               self._family_ratios,
+                               self.run.cache.get_ir)
 
     # ------------------------------------------------------------------ run
     async def run_search(self) -> dict:
@@ -116,16 +121,19 @@ class Search:
 
     async def _run(self) -> None:
         async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(self.executor)
             await self._start_members(stack)
             self.events.emit("search_start", budget=self.settings.search.budget,
                              resumed_from=self.next_id - 1, workers=self.workers,
                              members=self.ensemble.snapshot(),
+                             executor=self.executor.snapshot(),
                              fresh_evaluations=self.budget.spent.fresh_evaluations)
             if self.reporter:
                 self.reporter.start(self.settings.search.budget,
                                     self.budget.spent.fresh_evaluations, self.live_state)
             async with anyio.create_task_group() as setup:  # both take seconds
-                setup.start_soon(anyio.to_thread.run_sync, shared_zygote().start)
+                if self.executor.kind == "local":  # elsewhere each node starts its own
+                    setup.start_soon(anyio.to_thread.run_sync, shared_zygote().start)
                 setup.start_soon(self.pipeline.prepare, self.reporter)
             self.searching = time.monotonic()  # set-up (servers, ReLU reference) excluded
             await self._finish_cached_in_flight()
@@ -140,6 +148,7 @@ class Search:
         now = time.monotonic()
         return {**self.run.programs.counts(), "stopped_by": self._stopped_by(),
                 "evaluator_utilisation": self.pipeline.utilisation(),
+                "executor": self.executor.snapshot(),
                 "mean_evaluation_seconds": self.pipeline.mean_evaluation_seconds(),
                 "wall_seconds": round(now - self.started, 2),
                 "search_seconds": round(now - self.searching, 2),
@@ -196,6 +205,11 @@ class Search:
     def _on_fault(self, model: str, kind: str, detail: str, wait: float) -> None:
         self.events.emit("llm_fault", model=model, kind=kind, detail=detail,
                          retry_in=round(wait, 3))
+
+    def _on_retry(self, what: str, error: str, attempt: int) -> None:
+        self.events.emit("worker_lost", task=what, error=error, attempt=attempt)
+        if self.reporter:
+            self.reporter.note(f"a worker was lost during {what} ({error[:80]}); retrying")
 
     def _on_evaluate(self, program_id: int, ir_hash: str) -> None:
         self.events.emit("evaluate", id=program_id, ir_hash=ir_hash)
@@ -312,6 +326,7 @@ class Search:
             "running": not final, "stopping": self.stop, "workers": self.workers,
             "in_flight": {"requests": requests, **self.pipeline.in_flight_counts()},
             "budget": self.budget.snapshot(), "ensemble": self.ensemble.snapshot(),
+            "executor": self.executor.snapshot(),
             "evaluator_utilisation": self.pipeline.utilisation(),
             "best": best[0].fitness if best else None,
         }

@@ -12,14 +12,12 @@ program resumed after a crash counts an evaluation it paid for as fresh, not as 
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import anyio
-import anyio.to_thread
-from actmine.evaluators.executor import LocalExecutor
+from actmine.evaluators.executor import Executor
 from actmine.evaluators.lab import Evaluation, LabConfig
-from actmine.sandbox.admission import Admission, AdmissionConfig, admit
+from actmine.sandbox.admission import Admission, AdmissionConfig
 from actmine.sandbox.static_check import source_fingerprint
 from actmine.store.features import measure
 from actmine.store.programs import Program
@@ -33,21 +31,16 @@ Outcome = tuple[Program, dict | None]  # the finished program and its IR (to sto
 
 class Pipeline:
     def __init__(self, run: RunDir, admission_config: AdmissionConfig, lab_config: LabConfig,
-                 budget: Budget, evaluation_slots: int, admissions_in_flight: int,
-                 on_evaluate=None):
+                 budget: Budget, executor: Executor, on_evaluate=None):
         self.run = run
         self.admission_config = admission_config
         self.lab_config = lab_config
         self.budget = budget
         self.on_evaluate = on_evaluate  # callback(program_id, ir_hash) as an evaluation starts
-        self.executor = LocalExecutor(evaluation_slots)
-        self.evaluations = anyio.CapacityLimiter(evaluation_slots)
-        self.admissions = anyio.CapacityLimiter(admissions_in_flight)
+        self.executor = executor
+        # Enough evaluations in flight to fill every worker's batch; the executor queues them.
+        self.evaluations = anyio.CapacityLimiter(executor.capacity)
         self.in_flight: dict[str, anyio.Event] = {}  # IR hash -> its evaluation finished
-        self.busy_seconds = 0.0  # evaluator occupancy, for utilisation
-        self.evaluated = 0
-        self.first_eval: float | None = None
-        self.last_eval: float | None = None
 
     async def prepare(self, reporter=None) -> None:
         """ReLU's reference losses for this lab: computed once, then cached."""
@@ -101,8 +94,7 @@ class Pipeline:
             hit = self.run.cache.get_admission(key, source_hash)
             if hit is not None:
                 return Admission.from_dict(hit), True
-        admission = await anyio.to_thread.run_sync(
-            admit, source, self.admission_config, limiter=self.admissions)
+        admission = await self.executor.admit(source, self.admission_config)
         self.run.cache.put_admission(key, admission.source_hash, admission.to_dict())
         return admission, False
 
@@ -124,14 +116,7 @@ class Pipeline:
             async with self.evaluations:
                 if self.on_evaluate:
                     self.on_evaluate(program_id, ir_hash)
-                begun = time.monotonic()
-                self.first_eval = self.first_eval or begun
-                try:
-                    evaluation = await self.executor.evaluate(admission.ir, self.lab_config)
-                finally:
-                    self.last_eval = time.monotonic()
-                    self.busy_seconds += self.last_eval - begun
-                    self.evaluated += 1
+                evaluation = await self.executor.evaluate(admission.ir, self.lab_config)
             # Committed before anything counts it; a crash after this line loses nothing.
             self.run.cache.put_evaluation(lab_hash, ir_hash, evaluation.to_dict(), origin)
             return evaluation, False
@@ -142,20 +127,16 @@ class Pipeline:
 
     # ------------------------------------------------------------- figures
     def utilisation(self) -> float | None:
-        """Share of evaluation-slot time spent evaluating, from the first evaluation's start
-        to the last one's end."""
-        if self.first_eval is None or self.last_eval is None or self.last_eval <= self.first_eval:
-            return None
-        span = (self.last_eval - self.first_eval) * self.evaluations.total_tokens
-        return round(min(1.0, self.busy_seconds / span), 4)
+        """Share of evaluation-worker time spent evaluating (see Executor.utilisation)."""
+        return self.executor.utilisation()
 
     def mean_evaluation_seconds(self) -> float | None:
-        return round(self.busy_seconds / self.evaluated, 3) if self.evaluated else None
+        return self.executor.mean_evaluation_seconds()
 
     def in_flight_counts(self) -> dict:
-        return {"admissions": self.admissions.borrowed_tokens,
+        return {"admissions": self.executor.admissions.borrowed_tokens,
                 "evaluations": self.evaluations.borrowed_tokens,
-                "evaluation_slots": self.evaluations.total_tokens}
+                "evaluation_slots": self.executor.slots}
 
 
 def _features(admission: Admission) -> dict:

@@ -19,10 +19,10 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from .lab import LabConfig
+from .lab import LabConfig, device_of
 from .reference_loop import train_loop
 from .tasks import get_tasks
-from .trainer import Activation, matmul_flops, train_batched
+from .trainer import Activation, matmul_flops, train_batched, train_many
 
 
 def _sync(device: torch.device) -> None:
@@ -59,9 +59,9 @@ def _timed(fn):
 
 def run(act: Activation, config: LabConfig, steps: int | None = None) -> dict:
     """Train the protocol both ways and return the figures (JSON-able)."""
-    if config.device == "cpu":
+    device = device_of(config)
+    if device.type == "cpu":
         torch.set_num_threads(1)
-    device = torch.device(config.device)
     spec = replace(config.train, steps=steps or config.train.steps)
     tasks = get_tasks(config.tasks)
     models = len(tasks) * len(config.seeds)
@@ -90,4 +90,42 @@ def run(act: Activation, config: LabConfig, steps: int | None = None) -> dict:
         "speedup": _sig(slow_wall / fast_wall),
         "speedup_cpu_time": _sig(slow_cpu / fast_cpu) if fast_cpu > 0 else None,
         "test_mse_max_rel_diff": float(rel.max()), "test_mse_median_rel_diff": float(np.median(rel)),
+    }
+
+
+def run_candidates(acts: list[Activation], config: LabConfig, steps: int | None = None) -> dict:
+    """Several candidates trained as one batch (what an evaluation worker does with
+    ``candidates_per_batch``) against the same candidates one after the other: candidates
+    per second each way, their ratio, and whether the results are the same."""
+    device = device_of(config)
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    spec = replace(config.train, steps=steps or config.train.steps)
+    tasks = get_tasks(config.tasks)
+    models = len(tasks) * len(config.seeds)
+
+    def together():
+        out = train_many(acts, tasks, config.seeds, spec, device)
+        _sync(device)
+        return out
+
+    def one_by_one():
+        out = [train_batched(act, tasks, config.seeds, spec, device) for act in acts]
+        _sync(device)
+        return out
+
+    train_batched(acts[0], tasks, config.seeds, replace(spec, steps=2), device)  # warm-up
+    batch, batch_wall, _ = _timed(together)
+    alone, alone_wall, _ = _timed(one_by_one)
+    flops = matmul_flops(spec, models * len(acts))
+    same = all(np.array_equal(a.test_mse, b.test_mse, equal_nan=True) for a, b in zip(batch, alone))
+    return {
+        "device": str(device), "candidates": len(acts), "models_per_candidate": models,
+        "steps": spec.steps, "hidden": spec.hidden, "depth": spec.depth,
+        "batched": {"seconds": _sig(batch_wall), "candidates_per_s": _sig(len(acts) / batch_wall),
+                    "gflops": _sig(flops / batch_wall / 1e9)},
+        "one_at_a_time": {"seconds": _sig(alone_wall),
+                          "candidates_per_s": _sig(len(acts) / alone_wall),
+                          "gflops": _sig(flops / alone_wall / 1e9)},
+        "speedup": _sig(alone_wall / batch_wall), "identical": bool(same),
     }

@@ -23,9 +23,10 @@ import torch
 from actmine.sandbox.flops import flops_per_element
 from actmine.sandbox.ir import ActivationIR
 
+from .batching import candidate_bytes, fitting_batch, run_in_batches
 from .kernels import TRAINING_KERNELS
 from .tasks import FAMILIES, TASKS_VERSION, get_tasks
-from .trainer import Activation, BatchResult, TrainSpec, train_batched
+from .trainer import Activation, BatchResult, TrainSpec, train_many
 
 WORST_FITNESS = 10.0  # for candidates whose training diverges (NaN/inf)
 # A task's log ratio counts at most +-log(100): beyond 100x better or worse than ReLU a task
@@ -51,7 +52,7 @@ class LabConfig:
     short_fraction: float = 0.25  # of the steps, on the first seed only
     short_threshold: float = 0.5  # run the full stage only if short fitness is below this
     cascade: bool = True
-    device: str = "cpu"
+    device: str = "cpu"  # "auto" picks CUDA where the worker has it (resolved there)
 
     @property
     def hash(self) -> str:
@@ -127,8 +128,9 @@ class Evaluation:
     status: str  # "ok" | "pruned" | "non_finite"
     reason: str
     flops: int  # per element, the IR's cost (sandbox/flops.py)
-    seconds: float
+    seconds: float  # wall time of the evaluation (of its whole batch, when batched)
     stages: tuple[StageResult, ...]  # empty when the probe failed
+    batch: int = 1  # candidates trained together with this one (seconds / batch: its share)
 
     @property
     def tasks(self) -> tuple[TaskScore, ...]:
@@ -165,7 +167,8 @@ class Evaluation:
             for s in data["stages"]
         )
         return cls(data["ir_hash"], data["lab_hash"], data["fitness"], data["stage"],
-                   data["status"], data["reason"], data["flops"], data["seconds"], stages)
+                   data["status"], data["reason"], data["flops"], data["seconds"], stages,
+                   data.get("batch", 1))
 
 
 def relu_ir() -> ActivationIR:
@@ -195,10 +198,22 @@ def reference_losses(config: LabConfig) -> tuple[np.ndarray, np.ndarray]:
     return _reference_memo[key]
 
 
+def device_of(config: LabConfig) -> torch.device:
+    """The device this process trains on: "auto" is CUDA where this worker has one."""
+    if config.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(config.device)
+
+
 def _train(act: Activation, config: LabConfig) -> BatchResult:
-    if config.device == "cpu":
+    return _train_many([act], config)[0]
+
+
+def _train_many(acts: list[Activation], config: LabConfig) -> list[BatchResult]:
+    device = device_of(config)
+    if device.type == "cpu":
         torch.set_num_threads(1)  # one worker, one core; also what keeps CPU runs bit-identical
-    return train_batched(act, get_tasks(config.tasks), config.seeds, config.train, config.device)
+    return train_many(acts, get_tasks(config.tasks), config.seeds, config.train, device)
 
 
 def probe(act: Activation, device: str = "cpu") -> str:
@@ -216,10 +231,26 @@ def probe(act: Activation, device: str = "cpu") -> str:
 
 
 def run_stage(act: Activation, config: LabConfig, stage: str) -> StageResult:
+    return run_stages([act], config, stage)[0]
+
+
+def run_stages(acts: list[Activation], config: LabConfig, stage: str,
+               nodes: int = 8) -> list[StageResult]:
+    """One stage for several candidates, trained together in batches that fit the device
+    (``nodes``: the largest IR among them, for the memory estimate)."""
     started = time.perf_counter()
     tasks = get_tasks(config.tasks)
     _, ref_test = reference_losses(config)
-    result = _train(act, config)
+    device = device_of(config)
+    per_candidate = candidate_bytes(config.train, len(tasks) * len(config.seeds), nodes)
+    size = fitting_batch(len(acts), per_candidate, device)
+    results = run_in_batches(acts, lambda chunk: _train_many(list(chunk), config), size, device)
+    seconds = time.perf_counter() - started
+    return [_stage_result(r, tasks, ref_test, config, stage, seconds) for r in results]
+
+
+def _stage_result(result: BatchResult, tasks, ref_test: np.ndarray, config: LabConfig,
+                  stage: str, seconds: float) -> StageResult:
     test, train, ref = result.test_mse.mean(axis=1), result.train_mse.mean(axis=1), ref_test.mean(axis=1)
     finite = bool(np.all(np.isfinite(result.test_mse)) and np.all(np.isfinite(result.train_mse))
                   and result.steps_done == config.train.steps)
@@ -235,7 +266,7 @@ def run_stage(act: Activation, config: LabConfig, stage: str) -> StageResult:
         seed_fitness = tuple(float(v) for v in per_seed)
     else:
         fitness, seed_fitness = WORST_FITNESS, ()
-    return StageResult(stage, fitness, time.perf_counter() - started, tuple(scores), finite,
+    return StageResult(stage, fitness, seconds, tuple(scores), finite,
                        result.steps_done, seed_fitness)
 
 
@@ -253,34 +284,52 @@ def _diverged_reason(result: StageResult) -> str:
 
 def evaluate(ir: ActivationIR, config: LabConfig | None = None) -> Evaluation:
     """Probe, then (cascade) a short run, then the full run for promising candidates."""
+    return evaluate_many([ir], config)[0]
+
+
+def evaluate_many(irs: list[ActivationIR], config: LabConfig | None = None) -> list[Evaluation]:
+    """The cascade for a batch of candidates: each stage trains all its survivors at once.
+    Every candidate's verdict is the one ``evaluate`` gives it alone."""
     config = config or LabConfig()
     started = time.perf_counter()
-    act = training_callable(ir)
-    reason = probe(act, config.device)
-    if reason:
-        return _finish(ir, config, [], "non_finite", f"probe: {reason}", started)
-    stages: list[StageResult] = []
-    if config.cascade:
-        short = run_stage(act, config.short_stage(), "short")
-        stages.append(short)
-        if not short.finite:
-            return _finish(ir, config, stages, "non_finite", _diverged_reason(short), started)
-        if short.fitness >= config.short_threshold:
-            return _finish(ir, config, stages, "pruned",
-                           f"short-stage fitness {short.fitness:.3f} is not below the "
-                           f"threshold {config.short_threshold}", started)
-    full = run_stage(act, config, "full")
-    stages.append(full)
-    if not full.finite:
-        return _finish(ir, config, stages, "non_finite", _diverged_reason(full), started)
-    return _finish(ir, config, stages, "ok", "", started)
+    acts = [training_callable(ir) for ir in irs]
+    done: dict[int, tuple[list[StageResult], str, str]] = {}  # index -> stages, status, reason
+    stages: dict[int, list[StageResult]] = {i: [] for i in range(len(irs))}
+    live = []
+    for i, act in enumerate(acts):
+        reason = probe(act, device_of(config))
+        if reason:
+            done[i] = ([], "non_finite", f"probe: {reason}")
+        else:
+            live.append(i)
+    plan = [(config.short_stage(), "short")] if config.cascade else []
+    for stage_config, stage in plan + [(config, "full")]:
+        if not live:
+            break
+        nodes = max(len(irs[i].nodes) for i in live)
+        results = run_stages([acts[i] for i in live], stage_config, stage, nodes)
+        survivors = []
+        for i, result in zip(live, results):
+            stages[i].append(result)
+            if not result.finite:
+                done[i] = (stages[i], "non_finite", _diverged_reason(result))
+            elif stage == "short" and result.fitness >= config.short_threshold:
+                done[i] = (stages[i], "pruned", f"short-stage fitness {result.fitness:.3f} is "
+                           f"not below the threshold {config.short_threshold}")
+            elif stage == "full":
+                done[i] = (stages[i], "ok", "")
+            else:
+                survivors.append(i)
+        live = survivors
+    return [_finish(irs[i], config, *done[i], started, len(irs)) for i in range(len(irs))]
 
 
-def _finish(ir, config, stages, status, reason, started) -> Evaluation:
+def _finish(ir, config, stages, status, reason, started, batch: int = 1) -> Evaluation:
     fitness = stages[-1].fitness if stages and stages[-1].finite else WORST_FITNESS
     stage = stages[-1].stage if stages else "probe"
     return Evaluation(ir.hash, config.hash, fitness, stage, status, reason,
-                      flops_per_element(ir), time.perf_counter() - started, tuple(stages))
+                      flops_per_element(ir), time.perf_counter() - started, tuple(stages),
+                      batch)
 
 
 def references(config: LabConfig) -> dict:
@@ -316,8 +365,14 @@ def references_json(config_json: str) -> dict:
 
 def evaluate_json(ir_json: str, config_json: str, refs: dict | None = None) -> dict:
     """Trusted JSON in, plain dict out (the worker never sees candidate Python)."""
+    return evaluate_many_json([ir_json], config_json, refs)[0]
+
+
+def evaluate_many_json(ir_jsons: list[str], config_json: str,
+                       refs: dict | None = None) -> list[dict]:
+    """A batch of IRs as JSON in, plain dicts out: what executors send to a worker."""
     if refs:
         install_references(refs)
-    ir = ActivationIR.from_json(ir_json)
+    irs = [ActivationIR.from_json(text) for text in ir_jsons]
     config = LabConfig.from_dict(json.loads(config_json))
-    return evaluate(ir, config).to_dict()
+    return [ev.to_dict() for ev in evaluate_many(irs, config)]

@@ -24,7 +24,7 @@ import ctypes.util
 import functools
 import math
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -148,27 +148,62 @@ def keep_freed_memory() -> bool:
 
 def train_batched(act: Activation, tasks: tuple[Task, ...], seeds: tuple[int, ...],
                   spec: TrainSpec, device: torch.device | str = "cpu") -> BatchResult:
+    """One candidate: every (task, seed) model of the lab as one batched model."""
+    return train_many([act], tasks, seeds, spec, device)[0]
+
+
+def train_many(acts: Sequence[Activation], tasks: tuple[Task, ...], seeds: tuple[int, ...],
+               spec: TrainSpec, device: torch.device | str = "cpu") -> list[BatchResult]:
+    """Several candidates trained at once: candidate i owns the i-th block of
+    ``len(tasks) * len(seeds)`` model slices, so each batched matmul (and the optimiser
+    step) serves every candidate in one launch, and only the activations run per candidate.
+
+    Every candidate gets the initial weights and data it would get alone and its slices
+    never mix with the others', so its result is the one ``train_batched`` gives it alone
+    (``tests/evaluators/test_multi_candidate.py``). A candidate whose loss turns non-finite
+    stops counting steps; the others train on, and the loop ends early only when all have.
+    """
     device = torch.device(device)
     keep_freed_memory()
-    x_tr, y_tr, x_te, y_te = stack_data(tasks, seeds, spec, device)
-    params = stack_models(tasks, seeds, spec, device)
-    opt = make_optimizer(params, spec)
-    steps_done = 0
+    k, per = len(acts), len(tasks) * len(seeds)
+    x_tr, y_tr, x_te, y_te = (t.repeat(k, 1, 1) if k > 1 else t
+                              for t in stack_data(tasks, seeds, spec, device))
+    # Each candidate keeps its own parameter tensors and the forward pass concatenates
+    # them: one big tensor would put a candidate's values in other SIMD lanes of the fused
+    # optimiser kernel than when it trains alone, and its result would drift by rounding.
+    own = [stack_models(tasks, seeds, spec, device) for _ in acts]
+    joined = own[0] if k == 1 else None
+    act = acts[0] if k == 1 else _per_candidate(acts, per)
+    opt = make_optimizer([p for ps in own for p in ps], spec)
+    active = [True] * k
+    steps_done = [0] * k
     for step in range(spec.steps):
         opt.zero_grad(set_to_none=True)
+        params = joined or [torch.cat(layer) for layer in zip(*own)]
         losses = per_model_mse(forward(params, x_tr, act), y_tr)
-        if step % FINITE_CHECK_EVERY == 0 and not bool(torch.isfinite(losses).all()):
-            break
+        if step % FINITE_CHECK_EVERY == 0:
+            finite = torch.isfinite(losses).view(k, per).all(dim=1).tolist()  # one sync
+            active = [a and f for a, f in zip(active, finite)]
+            if not any(active):
+                break
         # Until the check above fires, a NaN slice must not poison the others' gradients.
         torch.nan_to_num(losses, nan=0.0, posinf=0.0, neginf=0.0).sum().backward()
         opt.step()
-        steps_done = step + 1
+        steps_done = [step + 1 if a else done for a, done in zip(active, steps_done)]
     with torch.no_grad():
-        train = per_model_mse(forward(params, x_tr, act), y_tr)
-        test = per_model_mse(forward(params, x_te, act), y_te)
-    shape = (len(tasks), len(seeds))
-    return BatchResult(train.cpu().double().numpy().reshape(shape),
-                       test.cpu().double().numpy().reshape(shape), steps_done)
+        params = joined or [torch.cat(layer) for layer in zip(*own)]
+        train = per_model_mse(forward(params, x_tr, act), y_tr).view(k, len(tasks), len(seeds))
+        test = per_model_mse(forward(params, x_te, act), y_te).view(k, len(tasks), len(seeds))
+    train, test = train.cpu().double().numpy(), test.cpu().double().numpy()
+    return [BatchResult(train[i], test[i], steps_done[i]) for i in range(k)]
+
+
+def _per_candidate(acts: Sequence[Activation], per: int) -> Activation:
+    """One activation over the whole batch: candidate i's function on its own block."""
+    def act(h: torch.Tensor) -> torch.Tensor:
+        return torch.cat([fn(block) for fn, block in zip(acts, h.split(per))])
+
+    return act
 
 
 def make_optimizer(params: list[torch.Tensor], spec: TrainSpec) -> torch.optim.Optimizer:

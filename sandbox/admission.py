@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from . import checks, static_check
 from .flops import breakdown, flops_per_element
@@ -27,6 +27,14 @@ class AdmissionConfig:
     @property
     def key(self) -> str:
         return f"f{self.max_flops}-n{self.max_nodes}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AdmissionConfig:
+        data = dict(data)
+        return cls(limits=SandboxLimits(**data.pop("limits", {})), **data)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,12 @@ def admit(source: str, config: AdmissionConfig | None = None,
     """Blocking; safe to call from several threads at once."""
     return _verdict(source, config or AdmissionConfig(), zygote or shared_zygote(),
                     static=True, without=())
+
+
+def admit_json(source: str, config: dict) -> dict:
+    """Admission as plain data in and out, for executors that run it on another node (the
+    source is still run only inside that node's sandbox)."""
+    return admit(source, AdmissionConfig.from_dict(config)).to_dict()
 
 
 def admit_unfiltered(source: str, config: AdmissionConfig | None = None,

@@ -98,7 +98,7 @@ def test_exactly_representable_tasks_cannot_dominate_the_mean(tiny_lab):
         {"op": "aten.mul.Tensor", "args": [{"ref": 0}, {"ref": 0}], "kwargs": {}}],
         "output": {"ref": 1}})
     config = replace(tiny_lab, tasks=("square",), cascade=False,
-                     train=replace(tiny_lab.train, steps=600, lr=1e-2))
+                     train=replace(tiny_lab.train, steps=600, lr=3e-3))
     (square,) = lab.evaluate(ir, config).tasks
     assert square.test_mse < square.relu_test_mse / 100
     assert square.log_ratio == -lab.LOG_RATIO_CAP

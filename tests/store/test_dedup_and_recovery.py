@@ -8,8 +8,9 @@ import random
 
 import anyio
 import pytest
-from actmine.agent import orchestrator, pipeline
+from actmine.agent import orchestrator
 from actmine.agent.proposal import Proposal
+from actmine.evaluators import executor as executor_module
 from actmine.store.run_dir import open_run
 from support import tiny_settings
 
@@ -78,13 +79,13 @@ def _events(run_dir, name: str) -> list[dict]:
 def admissions(monkeypatch):
     """Counts calls into the real sandboxed admission."""
     calls = []
-    real = pipeline.admit
+    real = executor_module.admit
 
     def counting(source, config):
         calls.append(source)
         return real(source, config)
 
-    monkeypatch.setattr(pipeline, "admit", counting)
+    monkeypatch.setattr(executor_module, "admit", counting)
     return calls
 
 
