@@ -241,7 +241,7 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
            top: int = typer.Option(10, help="leaderboard rows to print"),
            force: bool = typer.Option(False, "--force", help="resume even if the configuration changed")):
     """Run (or resume) a search until the evaluation budget is spent."""
-    from .console import Reporter, leaderboard_table, out, spend_text
+    from .console import Reporter, best_against_references, leaderboard_table, out, spend_text
 
     settings = _with_llm(load_settings(config, {"search.budget": budget,
                                                 "search.proposer": proposer,
@@ -254,9 +254,19 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
                   f"{summary['admitted']} admitted, {summary['cache_hits']} cache hits; "
                   f"{spend_text(summary['usd'], summary['tokens'])}; stopped by "
                   f"{summary['stopped_by']}")
+        if summary.get("rejections"):
+            share = summary["admitted"] / max(1, summary["proposals"])
+            counts = sorted(summary["rejections"].items(), key=lambda kv: -kv[1])
+            out.print(f"admitted {share:.0%} of proposals; rejected: "
+                      + ", ".join(f"{category} {n}" for category, n in counts))
+        verdict = best_against_references(best[0] if best else None, run.programs.all())
+        if verdict:
+            out.print(verdict)
         out.print(f"run directory: {run_dir.resolve()}")
     finally:
         run.close()
+    if summary["stopped_by"].startswith("second signal"):
+        raise typer.Exit(130)  # interrupted: what a shell expects of a ^C'd command
 
 
 def _with_llm(settings, llm: str | None):
@@ -307,6 +317,8 @@ def daemon(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
     out.print(f"daemon finished: stopped by {summary['stopped_by']}; "
               f"{summary['fresh_evaluations']} evaluations, {summary['proposals']} proposals, "
               f"${summary['usd']:.4f}, {summary['tokens']} tokens")
+    if summary["stopped_by"].startswith("second signal"):
+        raise typer.Exit(130)
 
 
 # ----------------------------------------------------------------- status

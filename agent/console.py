@@ -71,6 +71,24 @@ def leaderboard_rows(programs: list[Program]) -> list[dict]:
             for i, p in enumerate(programs, start=1)]
 
 
+def best_against_references(best: Program | None, programs: list[Program]) -> str | None:
+    """'best: #46 ... beats GELU (-0.658) and ReLU (+0.000)', against the seed functions
+    this run evaluated (None when there is nothing to compare)."""
+    refs = {p.meta.get("seed"): p for p in programs
+            if p.proposer == "seed" and p.evaluated and p.status == "ok"}
+    refs = {name: refs[key] for name, key in (("GELU", "gelu"), ("ReLU", "relu")) if key in refs}
+    if best is None or not best.evaluated or not refs:
+        return None
+    verdicts = [f"{'beats' if best.fitness < ref.fitness else 'does not beat'} {name} "
+                f"({ref.fitness:+.3f})" for name, ref in refs.items()
+                if ref.id != best.id]
+    if not verdicts:
+        return f"best: #{best.id} is the seed function itself ({best.fitness:+.3f})"
+    return (f"best: #{best.id} by {best.model or best.proposer}, fitness {best.fitness:+.3f} "
+            f"({ratio(best.fitness)}x ReLU's OOD error): {condensed_source(best.source, 60)}; "
+            f"it {' and '.join(verdicts)}")
+
+
 def spend_text(usd: float, tokens: int) -> str:
     return f"${usd:.4f}, {tokens / 1000:.1f}k tokens" if tokens else "no model spend"
 

@@ -91,6 +91,7 @@ class Search:
                                                       self.executor.capacity)
         self.members: dict[str, Member] = {}
         self.stop = False
+        self.aborted = False  # a second signal: work in flight was dropped
         self._families: dict[str, dict] = {}
         self.view = SearchView(self.database, self.run.programs.recent_rejections,
                                self._family_ratios,
@@ -155,6 +156,8 @@ class Search:
                 "tokens": self.budget.spent.tokens, "usd": round(self.budget.spent.usd, 6)}
 
     def _stopped_by(self) -> str:
+        if self.aborted:
+            return "second signal (work in flight dropped)"
         return "signal" if self.stop else (self.budget.exhausted or "budget")
 
     async def _start_members(self, stack: contextlib.AsyncExitStack) -> None:
@@ -187,6 +190,8 @@ class Search:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
                 if self.stop:  # second signal: stop now, in-flight work is dropped
+                    self.aborted = True
+                    self.events.emit("abort_requested", signal=signal.Signals(signum).name)
                     scope.cancel()
                     return
                 self.stop = True

@@ -31,7 +31,8 @@ from ..config import ModelSettings
 from ..errors import UserFacingError
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a chat completion is kilobytes; more is a broken server
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
+# 429 and 408 (the server timed the request out: a timeout); any other 4xx fails at once.
+RETRYABLE_STATUS = frozenset({408, 429})
 FAULT_KINDS = ("rate_limited", "server_error", "timeout", "connection", "invalid_json",
                "empty_choices", "truncated", "client_error")
 

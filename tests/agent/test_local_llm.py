@@ -71,6 +71,7 @@ def test_client_talks_to_the_real_llama_cpp_server(served):
     assert result.cost_usd == 0.0
 
 
+@pytest.mark.timeout(1200)
 def test_short_search_with_the_local_model_stores_every_outcome(cli, tmp_path):
     config = tmp_path / "local.toml"
     config.write_text(config_text(
@@ -99,3 +100,27 @@ def test_missing_extra_is_one_line_naming_the_install(monkeypatch):
     message = str(info.value)
     assert "\n" not in message and "make local-llm" in message
     assert "pip install 'actmine[local-llm]'" in message
+
+
+@pytest.mark.timeout(1800)
+def test_fifty_proposals_through_the_real_model_with_llm_local(cli, tiny_config, tmp_path):
+    """`actmine search --llm local`: the bundled model as the ensemble's only member, 50
+    proposals through it, and the run reports the admitted share and the rejections."""
+    config = tmp_path / "fifty.toml"
+    config.write_text(tiny_config.read_text().replace(
+        "[search]", "[search]\nmax_proposals = 50\nseed_functions = false"))
+    run_dir = tmp_path / "run"
+    result = cli("search", "--run-dir", run_dir, "--budget", 50, "--llm", "local",
+                 "--config", config, timeout=1700)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "stopped by proposal cap (50)" in " ".join(result.stdout.split())
+    assert "admitted" in result.stdout and "rejected:" in result.stdout
+    status = json.loads(cli("status", "--run-dir", run_dir, "--json").stdout)
+    assert status["counts"]["proposals"] == 50
+    assert status["members"]["smollm2"]["requests"] == 50
+    assert set(status["counts"]["proposers"]) == {"llm"}
+    rejections = {r["category"] for r in status["rejections"]}
+    assert rejections and rejections <= {"syntax", "forbidden", "not_pointwise", "over_budget",
+                                         "non_finite", "timeout", "memory", "crashed",
+                                         "escape", "llm_error", "no_code", "bad_diff",
+                                         "no_change"}
