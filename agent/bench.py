@@ -29,13 +29,12 @@ def admission(rounds: int = typer.Option(5, min=1, help="zygote admissions per s
 
     from actmine.sandbox.benchmark import SOURCES, measure
 
-    from .console import err, out
+    from .console import out
+    from .progress import Progress
 
-    def progress(done: int, total: int) -> None:
-        if not as_json:
-            err.print(f"[dim]source {done}/{total} measured[/dim]")
-
-    result = measure(rounds, fresh_rounds, progress, sources)
+    with Progress("admission bench", total=min(sources, len(SOURCES)), unit="sources") as bar:
+        result = measure(rounds, fresh_rounds,
+                         lambda done, total: bar.update(completed=done), sources)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
         return
@@ -99,15 +98,19 @@ def bench_lab(as_json: bool = typer.Option(False, "--json", help="print JSON"),
         n = len(get_tasks(lab_config.tasks))
         err.print(f"[dim]training {n} tasks x {len(lab_config.seeds)} seeds with {baseline.name} "
                   f"on {target}, batched then one model at a time...[/dim]")
-    r = bench_lab.run(by_name[baseline.name], lab_config, steps)
-    if candidates_per_batch > 1:
-        if not as_json:
-            err.print(f"[dim]training {candidates_per_batch} candidates ({', '.join(chosen[:6])}"
-                      f"{', ...' if len(chosen) > 6 else ''}) as one batch, then one at a "
-                      f"time...[/dim]")
-        r["multi_candidate"] = bench_lab.run_candidates([by_name[c] for c in chosen],
-                                                        lab_config, steps)
-        r["multi_candidate"]["activations"] = chosen
+    from .progress import Progress
+
+    with Progress("bench lab", total=2 + 2 * (candidates_per_batch > 1), unit="runs") as bar:
+        def done(what: str) -> None:
+            bar.advance(line=f"{what} done")
+
+        r = bench_lab.run(by_name[baseline.name], lab_config, steps, done)
+        if candidates_per_batch > 1:
+            bar.note(f"training {candidates_per_batch} candidates ({', '.join(chosen[:6])}"
+                     f"{', ...' if len(chosen) > 6 else ''}) as one batch, then one at a time")
+            r["multi_candidate"] = bench_lab.run_candidates([by_name[c] for c in chosen],
+                                                            lab_config, steps, done)
+            r["multi_candidate"]["activations"] = chosen
     if as_json:
         print(json.dumps(r, indent=2))
         return

@@ -23,6 +23,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from .progress import RateColumn
+
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
 
@@ -79,14 +81,15 @@ def best_against_references(best: Program | None, programs: list[Program]) -> st
     refs = {name: refs[key] for name, key in (("GELU", "gelu"), ("ReLU", "relu")) if key in refs}
     if best is None or not best.evaluated or not refs:
         return None
-    verdicts = [f"{'beats' if best.fitness < ref.fitness else 'does not beat'} {name} "
-                f"({ref.fitness:+.3f})" for name, ref in refs.items()
-                if ref.id != best.id]
-    if not verdicts:
-        return f"best: #{best.id} is the seed function itself ({best.fitness:+.3f})"
-    return (f"best: #{best.id} by {best.model or best.proposer}, fitness {best.fitness:+.3f} "
-            f"({ratio(best.fitness)}x ReLU's OOD error): {condensed_source(best.source, 60)}; "
-            f"it {' and '.join(verdicts)}")
+    others = {name: ref for name, ref in refs.items() if ref.id != best.id}
+    beaten = [f"{n} ({r.fitness:+.3f})" for n, r in others.items() if best.fitness < r.fitness]
+    not_beaten = [f"{n} ({r.fitness:+.3f})" for n, r in others.items()
+                  if best.fitness >= r.fitness]
+    verdicts = ([f"beats {' and '.join(beaten)}"] if beaten else []) + (
+        [f"does not beat {' or '.join(not_beaten)}"] if not_beaten else [])
+    head = (f"best: #{best.id} by {best.model or best.proposer}, fitness {best.fitness:+.3f} "
+            f"({ratio(best.fitness)}x ReLU's OOD error): {condensed_source(best.source, 60)}")
+    return f"{head}; it {', and '.join(verdicts)}" if verdicts else head
 
 
 def spend_text(usd: float, tokens: int) -> str:
@@ -144,7 +147,7 @@ class Reporter:
         if self.interactive:
             self.progress = _ProgressWithStatus(
                 TextColumn("[bold]searching"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
+                RateColumn("evals"), TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
                 TimeRemainingColumn(), console=err, transient=False)
             self.task = self.progress.add_task("search", total=budget, completed=done,
                                                best="-")

@@ -53,7 +53,7 @@ def format_rate(per_second: float | None, unit: str) -> str:
     return f"{per_second * 60:.3g} {unit}/min"
 
 
-class _RateColumn(ProgressColumn):
+class RateColumn(ProgressColumn):
     """Items per second (or per minute when slow), from rich's moving speed estimate."""
 
     def __init__(self, unit: str):
@@ -101,7 +101,7 @@ class Progress:
         if self.interactive and self._bar is None:
             columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn()]
             columns += [MofNCompleteColumn()] if self.total is not None else []
-            columns += [_RateColumn(self.unit), TimeElapsedColumn()]
+            columns += [RateColumn(self.unit), TimeElapsedColumn()]
             columns += [TimeRemainingColumn()] if self.total is not None else []
             columns += [TextColumn("{task.fields[status]}")]
             self._bar = RichProgress(*columns, console=self._console, transient=False)

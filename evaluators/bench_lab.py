@@ -14,6 +14,7 @@ against an fp32 matmul measured on the same machine, thread count and device.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -57,8 +58,10 @@ def _timed(fn):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run(act: Activation, config: LabConfig, steps: int | None = None) -> dict:
-    """Train the protocol both ways and return the figures (JSON-able)."""
+def run(act: Activation, config: LabConfig, steps: int | None = None,
+        done: Callable[[str], None] = lambda what: None) -> dict:
+    """Train the protocol both ways and return the figures (JSON-able); ``done(what)`` is
+    called as each way finishes (progress)."""
     device = device_of(config)
     if device.type == "cpu":
         torch.set_num_threads(1)
@@ -73,7 +76,9 @@ def run(act: Activation, config: LabConfig, steps: int | None = None) -> dict:
         return out
 
     fast, fast_wall, fast_cpu = _timed(batched)
+    done("batched trainer")
     slow, slow_wall, slow_cpu = _timed(lambda: train_loop(act, tasks, config.seeds, spec, device))
+    done("per-task loop")
     flops = matmul_flops(spec, models)
     rel = np.abs(fast.test_mse / slow.test_mse - 1.0)
     model_steps = models * spec.steps
@@ -93,7 +98,8 @@ def run(act: Activation, config: LabConfig, steps: int | None = None) -> dict:
     }
 
 
-def run_candidates(acts: list[Activation], config: LabConfig, steps: int | None = None) -> dict:
+def run_candidates(acts: list[Activation], config: LabConfig, steps: int | None = None,
+                   done: Callable[[str], None] = lambda what: None) -> dict:
     """Several candidates trained as one batch (what an evaluation worker does with
     ``candidates_per_batch``) against the same candidates one after the other: candidates
     per second each way, their ratio, and whether the results are the same."""
@@ -116,7 +122,9 @@ def run_candidates(acts: list[Activation], config: LabConfig, steps: int | None 
 
     train_batched(acts[0], tasks, config.seeds, replace(spec, steps=2), device)  # warm-up
     batch, batch_wall, _ = _timed(together)
+    done(f"{len(acts)} candidates as one batch")
     alone, alone_wall, _ = _timed(one_by_one)
+    done(f"{len(acts)} candidates one at a time")
     flops = matmul_flops(spec, models * len(acts))
     same = all(np.array_equal(a.test_mse, b.test_mse, equal_nan=True) for a, b in zip(batch, alone))
     return {
