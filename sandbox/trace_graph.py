@@ -1,10 +1,11 @@
 """Trace ``activation(x)`` into the pointwise IR (runs inside the sandboxed child).
 
-``make_fx(functionalize(f), tracing_mode="symbolic")`` with the core-ATen decompositions:
-shape reads show up as ``sym_size`` nodes, data-dependent Python control flow fails with a
-guard error, in-place ops become functional, and composites such as ``silu`` or ``mish``
-are broken into the ops they really cost. The parent re-validates the IR it receives, so
-this module's job is to give a *useful reason* when something is not allowed.
+``make_fx(functionalize(f), tracing_mode="symbolic")``: shape reads show up as ``sym_size``
+nodes, data-dependent Python control flow fails with a guard error, in-place ops become
+functional. Composites tagged pointwise (``silu``, ``mish``, ``gelu``, ``sinc``) stay whole
+and are charged the FLOPs of their parts (sandbox/flops.py); the few that are not tagged
+pointwise are decomposed (``DECOMPOSITIONS``). The parent re-validates the IR it receives,
+so this module's job is to give a *useful reason* when something is not allowed.
 """
 
 from __future__ import annotations
