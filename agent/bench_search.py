@@ -139,4 +139,4 @@ def bench_search(evaluations: int = typer.Option(60, min=10, help="fresh lab eva
     lines.append(f"after {evaluations} evaluations symbolic is better on {wins} of "
                  f"{len(seed_list)} seeds (mean {final['symbolic'].mean():+.3f} vs "
                  f"{final['random'].mean():+.3f}); plot: {png}")
-    out.print("\n".join(lines), soft_wrap=True, highlight=False)
+    out.print("\n".join(lines), soft_wrap=True, highlight=False, markup=False)

@@ -58,16 +58,21 @@ def _timed(fn):
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _protocol(config: LabConfig, steps: int | None):
+    """Device (one thread on CPU, as a lab worker), training spec, tasks, models per run."""
+    device = device_of(config)
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    tasks = get_tasks(config.tasks)
+    return (device, replace(config.train, steps=steps or config.train.steps), tasks,
+            len(tasks) * len(config.seeds))
+
+
 def run(act: Activation, config: LabConfig, steps: int | None = None,
         done: Callable[[str], None] = lambda what: None) -> dict:
     """Train the protocol both ways and return the figures (JSON-able); ``done(what)`` is
     called as each way finishes (progress)."""
-    device = device_of(config)
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    spec = replace(config.train, steps=steps or config.train.steps)
-    tasks = get_tasks(config.tasks)
-    models = len(tasks) * len(config.seeds)
+    device, spec, tasks, models = _protocol(config, steps)
     peak = matmul_peak_gflops(device)
 
     def batched():
@@ -103,12 +108,7 @@ def run_candidates(acts: list[Activation], config: LabConfig, steps: int | None 
     """Several candidates trained as one batch (what an evaluation worker does with
     ``candidates_per_batch``) against the same candidates one after the other: candidates
     per second each way, their ratio, and whether the results are the same."""
-    device = device_of(config)
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    spec = replace(config.train, steps=steps or config.train.steps)
-    tasks = get_tasks(config.tasks)
-    models = len(tasks) * len(config.seeds)
+    device, spec, tasks, models = _protocol(config, steps)
 
     def together():
         out = train_many(acts, tasks, config.seeds, spec, device)

@@ -7,6 +7,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 # The installed console script, exactly what a user runs.
 ACTMINE = str(Path(sys.executable).with_name("actmine"))
@@ -33,3 +35,14 @@ def tiny_settings():
     from actmine.agent.config import Settings
 
     return Settings.model_validate(tomllib.loads(TINY_TOML))
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread, as a lab worker has (import it into a module to apply it there)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

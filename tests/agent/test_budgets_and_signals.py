@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 
+import pytest
 from actmine.agent.llm.stub_server import StubServer
 from conftest import ACTMINE
 from llm_config import config_text
@@ -23,43 +24,36 @@ def _model(base_url: str) -> dict:
             "input_usd_per_mtok": 100.0, "output_usd_per_mtok": 200.0}
 
 
-def test_token_budget_stops_the_search_and_is_never_overrun(cli, tmp_path):
+@pytest.mark.parametrize("key,limit,stopped,spent", [
+    ("budget_tokens", 3000, "tokens (3000)", "tokens"),
+    ("budget_usd", 0.5, "money ($0.5)", "usd"),
+])
+def test_token_and_money_budgets_stop_the_search_and_are_never_overrun(cli, tmp_path, key,
+                                                                        limit, stopped, spent):
     with StubServer() as stub:
-        config = tmp_path / "tokens.toml"
-        config.write_text(config_text({"budget": 100, "budget_tokens": 3000,
-                                       "seed_functions": False, "requests_in_flight": 4},
-                                      [_model(stub.base_url)]))
+        config = tmp_path / "budget.toml"
+        config.write_text(config_text({"budget": 100, key: limit, "seed_functions": False,
+                                       "requests_in_flight": 4}, [_model(stub.base_url)]))
         result = cli("search", "--run-dir", tmp_path / "run", "--config", config, timeout=600)
     assert result.returncode == 0, result.stderr
-    assert "stopped by tokens (3000)" in " ".join(result.stdout.split())
+    assert f"stopped by {stopped}" in " ".join(result.stdout.split())
     status = _status(cli, tmp_path / "run")
-    assert 0 < status["spend"]["tokens"] <= 3000
+    assert 0 < status["spend"][spent] <= limit
     assert status["counts"]["fresh_evaluations"] < 100
-
-
-def test_money_budget_stops_a_real_search_without_overrun(cli, tmp_path):
-    with StubServer() as stub:
-        config = tmp_path / "usd.toml"
-        config.write_text(config_text({"budget": 100, "budget_usd": 0.5,
-                                       "seed_functions": False, "requests_in_flight": 4},
-                                      [_model(stub.base_url)]))
-        result = cli("search", "--run-dir", tmp_path / "run", "--config", config, timeout=600)
-    assert result.returncode == 0, result.stderr
-    assert "stopped by money ($0.5)" in " ".join(result.stdout.split())
-    assert 0 < _status(cli, tmp_path / "run")["spend"]["usd"] <= 0.5
 
 
 def test_wall_time_budget_ends_an_invocation(cli, tiny_config, tmp_path):
     config = tmp_path / "seconds.toml"
     config.write_text(tiny_config.read_text().replace(
-        "[search]", "[search]\nbudget_seconds = 4"))
+        "[search]", "[search]\nbudget_seconds = 15"))
     started = time.monotonic()
     result = cli("search", "--run-dir", tmp_path / "run", "--budget", 10000, "--config",
                  config, timeout=600)
     assert result.returncode == 0, result.stderr
-    assert "stopped by wall time (4s)" in " ".join(result.stdout.split())
-    assert time.monotonic() - started < 120
-    assert 0 < _status(cli, tmp_path / "run")["counts"]["fresh_evaluations"] < 10000
+    assert "stopped by wall time (15s)" in " ".join(result.stdout.split())
+    assert time.monotonic() - started < 180
+    counts = _status(cli, tmp_path / "run")["counts"]
+    assert counts["proposals"] > 0 and counts["fresh_evaluations"] < 10000
 
 
 def _start(run_dir, config, tmp_path) -> subprocess.Popen:

@@ -14,7 +14,6 @@ from dataclasses import replace
 
 import anyio
 import numpy as np
-import pytest
 import torch
 import torch.nn.functional as F
 from actmine.evaluators import batching, lab
@@ -22,7 +21,7 @@ from actmine.evaluators.executor import ExecutorConfig, LocalExecutor
 from actmine.evaluators.tasks import get_tasks
 from actmine.evaluators.trainer import TrainSpec, train_batched, train_many
 from actmine.sandbox.ir import ActivationIR
-from support import REPO
+from support import REPO, one_thread  # noqa: F401 - autouse
 
 MIXED = ("square", "feynman_I_14_4", "feynman_I_50_26")  # input widths 1, 2 and 3
 
@@ -40,14 +39,6 @@ FIFTH_POWER = ActivationIR.from_dict({"version": 1, "nodes": [  # x^5
     {"op": "aten.mul.Tensor", "args": [{"ref": 1}, {"ref": 1}], "kwargs": {}},
     {"op": "aten.mul.Tensor", "args": [{"ref": 2}, {"ref": 0}], "kwargs": {}}],
     "output": {"ref": 3}})
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_batched_multi_candidate_training_equals_one_at_a_time():

@@ -9,17 +9,10 @@ import torch.nn.functional as F
 from actmine.evaluators.reference_loop import train_loop
 from actmine.evaluators.tasks import get_tasks
 from actmine.evaluators.trainer import TrainSpec, matmul_flops, train_batched
+from support import one_thread  # noqa: F401 - autouse
 
 # Tasks of widths 1, 2 and 3 in one batch: padding must not change anything.
 MIXED = ("square", "feynman_I_14_4", "feynman_I_50_26")
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("optimizer,depth,act", [("adam", 2, torch.tanh),
