@@ -42,6 +42,8 @@ BINARY: dict[str, str] = {
     "gate": "({0} * torch.sigmoid({1}))",
 }
 MAX_SIZE = 15
+TENSOR_ONLY_RIGHT = frozenset({"div", "gate", "max", "min"})
+TENSOR_BOTH = frozenset({"max", "min"})
 
 X: Tree = ("x",)
 
@@ -202,6 +204,11 @@ def repair(tree: Tree) -> Tree:
         left, right = repair(tree[2]), repair(tree[3])
         if not uses_input(left) and not uses_input(right):
             right = X
+        # These wrap a side in a torch call (abs, sigmoid, maximum), which needs a tensor.
+        if tree[1] in TENSOR_ONLY_RIGHT and not uses_input(right):
+            right = X
+        if tree[1] in TENSOR_BOTH and not uses_input(left):
+            left = X
         return ("b", tree[1], left, right)
     return tree
 

@@ -87,3 +87,11 @@ def test_random_baseline_ignores_parents():
     proposal = RandomProposer().propose([parent], random.Random(0))
     assert proposal.parents == () and proposal.meta["operator"] == "random"
     assert admit(proposal.source).admitted
+
+
+def test_repaired_trees_never_call_torch_on_a_bare_number():
+    # gate(x, 0.5) would be x * torch.sigmoid(0.5): a TypeError at trace time.
+    for op in ("gate", "div", "max", "min"):
+        for tree in (("b", op, ex.X, ("c", 0.5)), ("b", op, ("c", 0.5), ex.X)):
+            admission = admit(ex.to_source(ex.repair(tree)))
+            assert admission.admitted, (op, tree, admission.reason)
