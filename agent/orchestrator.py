@@ -7,8 +7,9 @@ the evaluators are busy other workers are already waiting on models and admittin
 candidates: a slow model never idles the evaluators, and a full evaluator pool is
 backpressure on proposing (a worker holding an admitted child does not start another).
 
-Limiters: LLM requests (all models, and per model), admissions (sandbox threads) and
-evaluations (worker processes). Budgets (evaluations, tokens, money, wall time) stop new
+Limiters: LLM requests (all models, and per model), admissions and evaluations; the last
+two run on the executor (evaluators/executor.py: local worker processes or a Ray cluster,
+several candidates per worker batch). Budgets (evaluations, tokens, money, wall time) stop new
 proposals and let work in flight finish. The members of the proposer ensemble (symbolic,
 random, models) are chosen by weight; the program database chooses parents.
 

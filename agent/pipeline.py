@@ -136,7 +136,7 @@ class Pipeline:
     def in_flight_counts(self) -> dict:
         return {"admissions": self.executor.admissions.borrowed_tokens,
                 "evaluations": self.evaluations.borrowed_tokens,
-                "evaluation_slots": self.executor.slots}
+                "evaluation_slots": self.executor.capacity}
 
 
 def _features(admission: Admission) -> dict:

@@ -52,6 +52,12 @@ def print_status(console, payload: dict) -> None:
     console.print(f"[bold]{run_dir}[/bold]: {state}")
     if live and live.get("budget"):
         console.print(f"  now: {live_line(live)}")
+    if live and live.get("executor"):
+        e = live["executor"]
+        where = f" at {e['ray_address']} ({e.get('nodes', '?')} nodes)" if e["kind"] == "ray" else ""
+        console.print(f"  executor: {e['kind']}{where}, {e['workers']} workers x "
+                      f"{e['candidates_per_batch']} candidates per batch; {e['batches']} "
+                      f"batches, {e['retries']} retried after a lost worker")
     console.print(leaderboard_table(_programs_for_table(payload), f"Leaderboard of {run_dir}"))
     c = payload["counts"]
     console.print(f"proposals {c['proposals']}, admitted {c['admitted']}, evaluated "
