@@ -265,7 +265,7 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
         out.print(f"run directory: {run_dir.resolve()}")
     finally:
         run.close()
-    if summary["stopped_by"].startswith("second signal"):
+    if summary["aborted"]:
         raise typer.Exit(130)  # interrupted: what a shell expects of a ^C'd command
 
 
@@ -317,7 +317,7 @@ def daemon(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
     out.print(f"daemon finished: stopped by {summary['stopped_by']}; "
               f"{summary['fresh_evaluations']} evaluations, {summary['proposals']} proposals, "
               f"${summary['usd']:.4f}, {summary['tokens']} tokens")
-    if summary["stopped_by"].startswith("second signal"):
+    if summary["aborted"]:
         raise typer.Exit(130)
 
 

@@ -326,13 +326,12 @@ class Settings(_Strict):
                               timeout=300, max_in_flight=2)
         return self.model_copy(update={"models": [*self.models, local]})
 
-    def executor_config(self, workers: int | None = None) -> ExecutorConfig:
-        """``workers`` overrides [search] evaluations_in_flight (0 there: one per CPU core
-        here, or per ``cpus_per_worker`` of the Ray cluster)."""
+    def executor_config(self) -> ExecutorConfig:
+        """Evaluation workers: [search] evaluations_in_flight, where 0 is one per CPU core
+        here, or (Ray) as many as the cluster's resources hold (resolved by the executor)."""
         e = self.executor
-        if workers is None:
-            workers = self.search.evaluations_in_flight or (
-                0 if e.kind == "ray" else self.search.evaluation_slots())
+        workers = self.search.evaluations_in_flight or (
+            0 if e.kind == "ray" else self.search.evaluation_slots())
         return ExecutorConfig(e.kind, workers, self.search.admissions_in_flight,
                               e.candidates_per_batch, e.batch_wait_seconds, e.max_retries,
                               e.ray_address, e.cpus_per_worker, e.gpus_per_worker)

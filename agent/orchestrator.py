@@ -149,6 +149,7 @@ class Search:
     def _summary(self) -> dict:
         now = time.monotonic()
         return {**self.run.programs.counts(), "stopped_by": self._stopped_by(),
+                "aborted": self.aborted,
                 "evaluator_utilisation": self.pipeline.utilisation(),
                 "executor": self.executor.snapshot(),
                 "mean_evaluation_seconds": self.pipeline.mean_evaluation_seconds(),

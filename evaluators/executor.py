@@ -144,9 +144,7 @@ class Executor:
                 with anyio.move_on_after(self.config.batch_wait_seconds):
                     await batch.full.wait()
             async with self.workers:
-                batch.launched = True
-                if self._open is batch:
-                    self._open = None
+                self._close(batch)
                 begun = time.monotonic()
                 self.first_launch = self.first_launch or begun
                 try:
@@ -161,14 +159,18 @@ class Executor:
                 self.batches += 1
                 self.evaluated += len(batch.irs)
         except BaseException as exc:  # the followers must hear of it too, then it goes on
-            batch.launched = True
-            if self._open is batch:
-                self._open = None
+            self._close(batch)
             batch.error = exc if isinstance(exc, Exception) else RuntimeError(
                 "the evaluation was cancelled")
             raise
         finally:
             batch.done.set()
+
+    def _close(self, batch: _Batch) -> None:
+        """No caller joins this batch any more."""
+        batch.launched = True
+        if self._open is batch:
+            self._open = None
 
     async def _retrying(self, what: str, call, *args):
         """``call(*args)``, retried when the worker running it was lost (not when the task

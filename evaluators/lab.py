@@ -216,7 +216,7 @@ def _train_many(acts: list[Activation], config: LabConfig) -> list[BatchResult]:
     return train_many(acts, get_tasks(config.tasks), config.seeds, config.train, device)
 
 
-def probe(act: Activation, device: str = "cpu") -> str:
+def probe(act: Activation, device: torch.device | str = "cpu") -> str:
     """Why the activation cannot be trained (non-finite value or slope), or "" if it can."""
     x = torch.linspace(-PROBE_RANGE, PROBE_RANGE, 4001, device=device, requires_grad=True)
     y = act(x)
@@ -228,10 +228,6 @@ def probe(act: Activation, device: str = "cpu") -> str:
         bad = float(x.detach()[~torch.isfinite(grad)][0])
         return f"the activation's gradient is NaN/inf at x = {bad:.3g}"
     return ""
-
-
-def run_stage(act: Activation, config: LabConfig, stage: str) -> StageResult:
-    return run_stages([act], config, stage)[0]
 
 
 def run_stages(acts: list[Activation], config: LabConfig, stage: str,

@@ -75,22 +75,31 @@ def _wait_for_evaluations(cli, run_dir, n: int, proc) -> None:
     raise AssertionError("no progress")
 
 
+def _interrupted(cli, run_dir, config, tmp_path, after: int, signals: int, timeout: float):
+    """Start a search, wait for ``after`` fresh evaluations, send SIGINT ``signals`` times;
+    the finished process and its output."""
+    proc = _start(run_dir, config, tmp_path)
+    try:
+        _wait_for_evaluations(cli, run_dir, after, proc)
+        for i in range(signals):
+            if i:
+                time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc, out, err
+
+
 def test_sigint_finishes_work_in_flight_and_a_second_one_aborts(cli, tiny_config, tmp_path):
     # Slow evaluations (a longer lab), so that the second ^C lands while they run.
     config = tmp_path / "slow.toml"
     config.write_text(tiny_config.read_text().replace("steps = 60", "steps = 3000"))
     run_dir = tmp_path / "run"
-    proc = _start(run_dir, config, tmp_path)
-    try:
-        _wait_for_evaluations(cli, run_dir, 2, proc)
-        proc.send_signal(signal.SIGINT)
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    proc, out, err = _interrupted(cli, run_dir, config, tmp_path, after=2, signals=2,
+                                  timeout=60)
     assert "Traceback" not in err
     assert proc.returncode != 0 and len([ln for ln in err.splitlines() if "error" in ln]) <= 1
     aborted = _status(cli, run_dir)
@@ -99,15 +108,9 @@ def test_sigint_finishes_work_in_flight_and_a_second_one_aborts(cli, tiny_config
     assert [e["signal"] for e in events if e["event"] == "stop_requested"] == ["SIGINT"]
 
     # One ^C alone: the evaluations in flight finish, then the run ends cleanly (exit 0).
-    proc = _start(run_dir, config, tmp_path)
-    try:
-        _wait_for_evaluations(cli, run_dir, aborted["counts"]["fresh_evaluations"] + 1, proc)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    proc, out, err = _interrupted(cli, run_dir, config, tmp_path,
+                                  after=aborted["counts"]["fresh_evaluations"] + 1, signals=1,
+                                  timeout=300)
     assert proc.returncode == 0, err
     assert "stopped by signal" in " ".join(out.split())
     stopped = _status(cli, run_dir)
