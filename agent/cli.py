@@ -9,7 +9,6 @@ import os
 import sys
 from pathlib import Path
 
-import click
 import typer
 from actmine.evaluators.executor import ExecutorError
 from actmine.evaluators.lab import LabError
@@ -24,6 +23,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   rich_markup_mode=None,
                   help="Mine activation functions that generalise out of distribution.")
 app.add_typer(bench_app, name="bench")
+
+
+LAB_PROFILE_HELP = "quick (one seed, 300 steps) or default: fills the [lab] keys the config leaves unset"
 
 
 class UserError(Exception):
@@ -44,7 +46,7 @@ def handles_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own usage errors
             raise
         except (UserError, RunDirError, ConfigError, LabError, ExecutorError) as exc:
             _fail(str(exc))
@@ -239,13 +241,15 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
                                           "SmolLM2-135M (llama.cpp, loopback) to the ensemble"),
            seed: int | None = typer.Option(None, help="search seed"),
            top: int = typer.Option(10, help="leaderboard rows to print"),
-           force: bool = typer.Option(False, "--force", help="resume even if the configuration changed")):
+           force: bool = typer.Option(False, "--force", help="resume even if the configuration changed"),
+           lab_profile: str | None = typer.Option(None, "--lab-profile", help=LAB_PROFILE_HELP)):
     """Run (or resume) a search until the evaluation budget is spent."""
     from .console import Reporter, best_against_references, leaderboard_table, out, spend_text
 
     settings = _with_llm(load_settings(config, {"search.budget": budget,
                                                 "search.proposer": proposer,
-                                                "search.seed": seed}), llm)
+                                                "search.seed": seed,
+                                                "lab.profile": lab_profile}), llm)
     run, summary = _run_search(run_dir, settings, force, Reporter())
     try:
         best = run.programs.best(top)
@@ -305,12 +309,14 @@ def daemon(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
            budget: int | None = typer.Option(None, help="fresh lab evaluations in total (overrides search.budget)"),
            llm: str | None = typer.Option(None, "--llm", help="'local': add the bundled "
                                           "SmolLM2-135M (llama.cpp, loopback) to the ensemble"),
-           force: bool = typer.Option(False, "--force", help="resume even if the configuration changed")):
+           force: bool = typer.Option(False, "--force", help="resume even if the configuration changed"),
+           lab_profile: str | None = typer.Option(None, "--lab-profile", help=LAB_PROFILE_HELP)):
     """Run until the budget is spent or SIGINT/SIGTERM, logging a status line a minute;
     restart it with the same command to resume from the store."""
     from .console import Reporter, out
 
-    settings = _with_llm(load_settings(config, {"search.budget": budget}), llm)
+    settings = _with_llm(load_settings(config, {"search.budget": budget,
+                                                "lab.profile": lab_profile}), llm)
     reporter = Reporter(interactive=False, per_program=False, summary_every=60.0)
     run, summary = _run_search(run_dir, settings, force, reporter)
     run.close()

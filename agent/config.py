@@ -92,9 +92,20 @@ class AdmissionSettings(_Strict):
         return AdmissionConfig(self.max_flops, self.max_nodes, limits)
 
 
+# Named presets of [lab] keys. A profile fills the keys the config does not set, so a file
+# can still override any of them; the values it fills are part of the lab hash as usual.
+LAB_PROFILES: dict[str, dict] = {
+    "default": {},
+    # one seed, 300 steps: a few seconds per candidate (CI's fresh-machine demo, smoke tests)
+    "quick": {"seeds": [0], "steps": 300},
+}
+
+
 class LabSettings(_Strict):
     """Mirrors evaluators.lab.LabConfig and evaluators.trainer.TrainSpec (see README, "The lab")."""
 
+    profile: Literal["default", "quick"] = Field("default", description="preset of the keys "
+                                                 "below that the config leaves unset")
     tasks: list[str] = []
     seeds: list[int] = Field([0, 1, 2], min_length=1)
     hidden: int = Field(64, ge=1, le=4096)
@@ -109,6 +120,13 @@ class LabSettings(_Strict):
     short_threshold: float = 0.5
     cascade: bool = True
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_profile(cls, data):
+        if isinstance(data, dict) and data.get("profile") in LAB_PROFILES:
+            data = {**LAB_PROFILES[data["profile"]], **data}
+        return data
 
     @field_validator("tasks")
     @classmethod
