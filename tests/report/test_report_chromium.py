@@ -7,7 +7,7 @@ import io
 import os
 
 import pytest
-from cdp import Browser, find_chromium
+from browser import Browser, find_chromium
 from PIL import Image
 from test_report_page import Page, decode_png
 
