@@ -18,7 +18,7 @@ import anyio
 from actmine.evaluators.executor import Executor
 from actmine.evaluators.lab import Evaluation, LabConfig
 from actmine.sandbox.admission import Admission, AdmissionConfig
-from actmine.sandbox.static_check import source_fingerprint
+from actmine.sandbox.fingerprint import source_fingerprint
 from actmine.store.features import measure
 from actmine.store.programs import Program
 from actmine.store.run_dir import RunDir

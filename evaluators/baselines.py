@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import anyio
 import anyio.to_thread
 from actmine.sandbox.admission import Admission, AdmissionConfig, admit
-from actmine.sandbox.static_check import source_fingerprint
+from actmine.sandbox.fingerprint import source_fingerprint
 
 from .executor import LocalExecutor
 from .lab import Evaluation, LabConfig

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 
 from . import checks, static_check
+from .fingerprint import source_fingerprint
 from .flops import breakdown, flops_per_element
 from .ir import ActivationIR, IRError
 from .reasons import Category, Rejection, one_line
@@ -98,7 +99,7 @@ def admit_unfiltered(source: str, config: AdmissionConfig | None = None,
 def _verdict(source: str, config: AdmissionConfig, zygote: Zygote, *, static: bool,
              without: tuple[str, ...]) -> Admission:
     started = time.perf_counter()
-    source_hash = static_check.source_fingerprint(source) or ""
+    source_hash = source_fingerprint(source) or ""
     try:
         if static:
             probe_seed = int(static_check.check_source(source).fingerprint[:8], 16)

@@ -3,112 +3,36 @@
 It is a cheap first filter and shrinks the attack surface; it is not the security
 boundary (the OS sandbox is) and not the pointwise proof (the traced IR is). It works
 on the parsed AST, never on regexes, so Unicode look-alikes are normalised by the parser.
+The tables it applies are in sandbox/allowlist.py; the cache key of a source in
+sandbox/fingerprint.py.
 """
 
 from __future__ import annotations
 
 import ast
-import hashlib
 from dataclasses import dataclass
 
+from .allowlist import (
+    ALLOWED_STRINGS,
+    BANNED_NODES,
+    FUNCTIONAL_FUNCS,
+    MATH_NAMES,
+    MAX_AST_DEPTH,
+    MAX_AST_NODES,
+    MAX_CONSTANT,
+    MAX_LOOP_BOUND,
+    MAX_POWER,
+    MAX_SOURCE_BYTES,
+    MAX_UNROLLED,
+    NOT_POINTWISE,
+    POINTWISE_FUNCS,
+    SAFE_BUILTINS,
+    SPECIAL_FUNCS,
+    TENSOR_METHODS,
+    TORCH_CONSTANTS,
+)
+from .fingerprint import fingerprint
 from .reasons import Category, Rejection
-
-MAX_SOURCE_BYTES = 8192
-MAX_AST_NODES = 2000
-MAX_AST_DEPTH = 40
-MAX_CONSTANT = 1e6
-MAX_LOOP_BOUND = 32
-MAX_UNROLLED = 64  # product of the bounds of nested loops: every iteration is traced
-MAX_POWER = 16
-
-POINTWISE_FUNCS = frozenset(
-    """abs absolute neg negative add sub subtract mul multiply div divide true_divide pow
-    float_power square sqrt rsqrt reciprocal exp exp2 expm1 log log2 log10 log1p sin cos tan
-    asin acos atan arcsin arccos arctan sinh cosh tanh asinh acosh atanh arcsinh arccosh
-    arctanh sigmoid erf erfc erfinv sign sgn signbit floor ceil round trunc frac fix clamp
-    clip clamp_min clamp_max minimum maximum fmin fmax where lerp addcmul addcdiv hypot atan2
-    arctan2 logaddexp logaddexp2 xlogy copysign heaviside nan_to_num zeros_like ones_like
-    full_like lgamma digamma sinc logit relu isnan isinf isfinite eq ne lt le gt ge greater
-    less greater_equal less_equal equal not_equal logical_and logical_or logical_not
-    logical_xor fmod remainder i0 deg2rad rad2deg positive""".split()
-)
-FUNCTIONAL_FUNCS = frozenset(
-    """relu relu6 leaky_relu elu selu celu gelu silu mish softplus softsign hardtanh
-    hardsigmoid hardswish logsigmoid tanhshrink softshrink hardshrink threshold sigmoid tanh
-    rrelu_ prelu_""".split()
-) - {"rrelu_", "prelu_"}
-SPECIAL_FUNCS = frozenset(
-    "expit erfcx i0e i1 i1e ndtr log_ndtr erf erfc erfinv expm1 exp2 logit sinc xlog1py "
-    "gammaln digamma psi entr log1p round".split()
-)
-TORCH_CONSTANTS = frozenset(
-    "pi e inf nan float16 bfloat16 float32 float64 float double half Tensor".split()
-)
-TENSOR_METHODS = (POINTWISE_FUNCS | FUNCTIONAL_FUNCS) - {"where", "zeros_like", "ones_like",
-                                                          "full_like"} | frozenset(
-    {"float", "double", "half", "clamp_min", "clamp_max", "exp_", "clone", "detach",
-     "type_as", "to"}
-)
-MATH_NAMES = frozenset(
-    """pi e tau inf nan sqrt exp log log2 log10 log1p expm1 sin cos tan asin acos atan atan2
-    sinh cosh tanh asinh acosh atanh erf erfc gamma lgamma fabs floor ceil pow hypot
-    copysign radians degrees isfinite""".split()
-)
-SAFE_BUILTINS = frozenset({"abs", "min", "max", "float", "int", "bool", "range", "round",
-                           "pow", "sum"})
-ALLOWED_STRINGS = frozenset({"tanh", "none"})
-# Names a model often reaches for that break pointwise-ness: rejected as NOT_POINTWISE with
-# the reason spelled out, so the repair prompt says *why*.
-NOT_POINTWISE = {
-    **dict.fromkeys("mean sum std var norm prod logsumexp amax amin max min argmax argmin "
-                    "median quantile nanmean nansum count_nonzero all any".split(),
-                    "reduces over elements (batch statistics)"),
-    **dict.fromkeys("softmax log_softmax layer_norm batch_norm group_norm instance_norm "
-                    "normalize local_response_norm".split(), "normalises across elements"),
-    **dict.fromkeys("sort argsort topk kthvalue cumsum cumprod cummax cummin roll flip fliplr "
-                    "flipud rot90 diff unique".split(), "mixes or reorders elements"),
-    **dict.fromkeys("shape size numel dim ndim len nelement".split(),
-                    "reads the tensor's shape"),
-    **dict.fromkeys("reshape view flatten unflatten squeeze unsqueeze permute transpose t T "
-                    "expand repeat cat stack split chunk gather scatter index_select "
-                    "masked_select nonzero pad unfold as_strided matmul mm bmm einsum linear "
-                    "conv1d conv2d dropout".split(), "works across elements"),
-    **dict.fromkeys("item tolist numpy data grad storage data_ptr".split(),
-                    "leaves torch for Python values"),
-    **dict.fromkeys("rand rand_like randn randn_like randint bernoulli normal "
-                    "multinomial".split(), "is random"),
-    **dict.fromkeys("arange linspace zeros ones empty full".split(),
-                    "creates tensors with a fixed shape"),
-}
-MODULE_ALIASES = {"torch": "torch", "F": "F", "math": "math"}
-
-_BANNED_NODES = {
-    ast.ClassDef: "classes are not allowed",
-    ast.AsyncFunctionDef: "async functions are not allowed",
-    ast.Global: "global/nonlocal are not allowed",
-    ast.Nonlocal: "global/nonlocal are not allowed",
-    ast.With: "'with' blocks are not allowed",
-    ast.AsyncWith: "'with' blocks are not allowed",
-    ast.Try: "try/except is not allowed",
-    ast.Raise: "raise is not allowed",
-    ast.While: "while loops are not allowed; use 'for i in range(N)' with a constant N",
-    ast.Yield: "generators are not allowed",
-    ast.YieldFrom: "generators are not allowed",
-    ast.Await: "await is not allowed",
-    ast.Delete: "del is not allowed",
-    ast.Subscript: "indexing/slicing is not allowed (it is not pointwise); operate on the whole tensor",
-    ast.Starred: "star-arguments are not allowed",
-    ast.JoinedStr: "strings are not allowed",
-    ast.Dict: "dicts are not allowed",
-    ast.Set: "sets are not allowed",
-    ast.DictComp: "comprehensions other than over range() are not allowed",
-    ast.SetComp: "comprehensions other than over range() are not allowed",
-    ast.NamedExpr: "the walrus operator is not allowed",
-    ast.Assert: "assert is not allowed",
-    ast.Match: "match is not allowed",
-}
-if hasattr(ast, "TryStar"):
-    _BANNED_NODES[ast.TryStar] = "try/except is not allowed"
 
 
 @dataclass(frozen=True)
@@ -141,36 +65,6 @@ def parse(source: str) -> ast.Module:
         raise Rejection(Category.SYNTAX, f"syntax error: {exc.msg} (line {exc.lineno})") from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise Rejection(Category.SYNTAX, f"could not parse the source: {type(exc).__name__}") from None
-
-
-def fingerprint(tree: ast.Module) -> str:
-    """Hash of the AST with docstrings removed: comments and formatting never reach the AST."""
-    stripped = _strip_docstrings(tree)
-    dump = ast.dump(stripped, annotate_fields=False, include_attributes=False)
-    return hashlib.sha256(dump.encode()).hexdigest()[:24]
-
-
-def source_fingerprint(source: str) -> str | None:
-    try:
-        return fingerprint(ast.parse(source))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
-def _strip_docstrings(tree: ast.Module) -> ast.Module:
-    tree = ast.parse(ast.unparse(tree))  # a private copy
-
-    def strip(body: list) -> list:
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
-            body = body[1:] or [ast.Pass()]
-        return body
-
-    tree.body = strip(tree.body)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef):
-            node.body = strip(node.body)
-    return tree
 
 
 def check_source(source: str) -> StaticReport:
@@ -208,7 +102,7 @@ class _Checker:
     # -------------------------------------------------------------- module
     def check_module(self, tree: ast.Module) -> None:
         for node in ast.walk(tree):
-            banned = _BANNED_NODES.get(type(node))
+            banned = BANNED_NODES.get(type(node))
             if banned:
                 raise reject(banned, node)
         body = list(tree.body)
@@ -220,7 +114,7 @@ class _Checker:
             elif isinstance(stmt, ast.FunctionDef):
                 if stmt.name in self.helpers:
                     raise reject(f"function {stmt.name!r} is defined twice", stmt)
-                if stmt.name.startswith("_") and stmt.name.startswith("__"):
+                if stmt.name.startswith("__"):
                     raise reject("dunder names are not allowed", stmt)
                 self.helpers.add(stmt.name)
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -403,8 +297,8 @@ class _Checker:
                 if bad is not None:
                     raise bad
         for node in ast.walk(expr):
-            if type(node) in _BANNED_NODES:
-                raise reject(_BANNED_NODES[type(node)], node)
+            if type(node) in BANNED_NODES:
+                raise reject(BANNED_NODES[type(node)], node)
             if isinstance(node, ast.Name):
                 if node.id == "len":
                     raise reject("len() reads the tensor's shape, so it is not pointwise", node,
@@ -468,11 +362,7 @@ class _Checker:
     def _check_attribute(self, node: ast.Attribute) -> None:
         if node.attr.startswith("_"):
             raise reject(f"private or dunder attributes like {node.attr!r} are not allowed", node)
-        chain = self._attribute_chain(node)
-        if node.attr not in TENSOR_METHODS:
-            bad = _not_pointwise(".".join(chain) if chain else f"<expr>.{node.attr}", node.attr, node)
-            if bad is not None:
-                raise bad
+        chain = self._attribute_chain(node)  # not-pointwise names were refused by _check_expr
         if chain is None:
             # e.g. (x * 2).sigmoid(): a method on an expression.
             if node.attr not in TENSOR_METHODS:

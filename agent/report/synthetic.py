@@ -17,10 +17,10 @@ from pathlib import Path
 from actmine.evaluators.lab import Evaluation, StageResult, TaskScore
 from actmine.evaluators.tasks import get_tasks
 from actmine.sandbox.admission import Admission
+from actmine.sandbox.fingerprint import source_fingerprint
 from actmine.sandbox.flops import flops_per_element
 from actmine.sandbox.ir import ActivationIR
 from actmine.sandbox.reasons import Category
-from actmine.sandbox.static_check import source_fingerprint
 from actmine.store.programs import Program
 from actmine.store.run_dir import open_run
 
