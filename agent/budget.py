@@ -12,8 +12,15 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from enum import Enum
 
 from .config import ModelSettings, SearchSettings
+
+
+class Verdict(Enum):
+    GO = "go"  # start another proposal
+    WAIT = "wait"  # work in flight decides whether more are needed
+    DONE = "done"  # a budget is spent: propose nothing more
 
 
 @dataclass
@@ -43,12 +50,39 @@ class Budget:
         self.pending = 0  # proposals being written or admitted (may still need an evaluation)
         self.exhausted: str | None = None  # which budget ended the run, once one has
 
+    # ------------------------------------------------------------ proposals
+    def begin_proposal(self, new: bool = True) -> None:
+        """A proposal starts (``new``: counted against the proposal cap; a row resumed from
+        the store was counted when it was first proposed)."""
+        self.pending += 1
+        self.spent.proposals += new
+
+    def end_proposal(self, counted: bool = True) -> None:
+        """It finished (``counted=False``: it never became a proposal, e.g. a request the
+        token budget could not cover, so it does not count)."""
+        self.pending -= 1
+        self.spent.proposals -= not counted
+
+    # ---------------------------------------------------------- evaluations
+    def reserve_evaluation(self) -> bool:
+        """Reserve a fresh evaluation while it runs; False when the budget cannot cover it."""
+        if not self.may_evaluate():
+            return False
+        self.evaluations_reserved += 1
+        return True
+
+    def release_evaluation(self) -> None:
+        self.evaluations_reserved -= 1
+
+    def record_fresh_evaluation(self) -> None:
+        self.spent.fresh_evaluations += 1
+
     # ------------------------------------------------------------ decisions
-    def verdict(self) -> str:
-        """'go' (start another proposal), 'wait' (in-flight work decides), or 'done'."""
+    def verdict(self) -> Verdict:
+        """Whether to start another proposal now."""
         s = self.settings
         if self.exhausted:
-            return "done"
+            return Verdict.DONE
         if self.spent.proposals >= s.proposal_cap():
             return self._end(f"proposal cap ({s.proposal_cap()})")
         if s.budget_seconds and time.monotonic() - self.started >= s.budget_seconds:
@@ -60,15 +94,17 @@ class Budget:
         remaining = s.budget - self.spent.fresh_evaluations - self.evaluations_reserved
         if remaining <= 0:
             if self.pending or self.evaluations_reserved:
-                return "wait"  # an evaluation in flight may fail and free its slot
+                return Verdict.WAIT  # an evaluation in flight may fail and free its slot
             return self._end(f"evaluations ({s.budget})")
         # Near the end, only start as many proposals as are likely to be admitted, so the
         # evaluation budget is met without paying for proposals that cannot be evaluated.
-        return "go" if self.pending < math.ceil(remaining / self.admit_rate()) else "wait"
+        if self.pending < math.ceil(remaining / self.admit_rate()):
+            return Verdict.GO
+        return Verdict.WAIT
 
-    def _end(self, which: str) -> str:
+    def _end(self, which: str) -> Verdict:
         self.exhausted = which
-        return "done"
+        return Verdict.DONE
 
     def admit_rate(self) -> float:
         """Share of finished proposals that became fresh evaluations. The prior is optimistic

@@ -19,10 +19,10 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from actmine.evaluators.executor import ExecutorConfig
 from actmine.evaluators.lab import LabConfig
 from actmine.evaluators.trainer import TrainSpec
 from actmine.sandbox.admission import AdmissionConfig
+from actmine.sandbox.errors import UserError
 from actmine.sandbox.supervisor import SandboxLimits
 from actmine.store.cache import shared_cache_dir
 from actmine.store.cells import DEFAULT_CELLS
@@ -37,9 +37,11 @@ from pydantic import (
     model_validator,
 )
 
+from .executors import ExecutorConfig
 
-class ConfigError(Exception):
-    """A user-facing configuration problem (one line)."""
+
+class ConfigError(UserError):
+    """A configuration problem (one line, names the key)."""
 
 
 class _Strict(BaseModel):
@@ -152,7 +154,7 @@ class LabSettings(_Strict):
 
 
 class ExecutorSettings(_Strict):
-    """Where admissions and evaluations run (evaluators/executor.py); the number of
+    """Where admissions and evaluations run (agent/executors/); the number of
     evaluation workers is [search] evaluations_in_flight."""
 
     kind: Literal["local", "ray"] = Field("local", description="local worker processes, or "

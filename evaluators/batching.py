@@ -4,14 +4,17 @@ An evaluation worker takes a batch of candidates (trusted IR) and trains them to
 (trainer.train_many). Before a launch the batch is cut to what the device's free memory
 holds by an estimate of one candidate's footprint; if the device still runs out of memory,
 the launch is split in half and retried, down to one candidate, and the smaller size is
-remembered for the rest of the process (the batch size adapts to the device). The same
-code runs on CPU, where tests exercise it, and on CUDA.
+remembered for the rest of the process (the batch size adapts to the device). A launch that
+fails for any other reason is retried one candidate at a time, so a candidate whose training
+raises (or that alone does not fit) fails only itself. The same code runs on CPU, where
+tests exercise it, and on CUDA.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import torch
@@ -72,25 +75,40 @@ def is_out_of_memory(exc: BaseException) -> bool:
         isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
 
 
+@dataclass(frozen=True)
+class Failed:
+    """One candidate whose training raised even alone: its verdict, not the batch's."""
+
+    reason: str
+
+
 def run_in_batches(items: Sequence[T], train: Callable[[Sequence[T]], list[R]],
-                   size: int, device: torch.device) -> list[R]:
+                   size: int, device: torch.device) -> list[R | Failed]:
     """``train`` over consecutive chunks of at most ``size`` items; a chunk that runs out of
-    memory is split in half and retried (and the cap remembered) instead of failing."""
-    out: list[R] = []
+    memory is split in half and retried (and the cap remembered) instead of failing; a chunk
+    that fails otherwise is retried one item at a time, and an item that fails alone comes
+    back as ``Failed``."""
+    out: list[R | Failed] = []
     start = 0
     while start < len(items):
         chunk = items[start:start + size]
         try:
             out.extend(train(chunk))
-        except (torch.OutOfMemoryError, RuntimeError) as exc:
-            if not is_out_of_memory(exc) or len(chunk) == 1:
-                raise
-            size = max(1, len(chunk) // 2)
-            _learned_cap[str(device)] = size
-            log.warning("out of memory training %d candidates at once on %s; splitting "
-                        "into batches of %d", len(chunk), device, size)
+        except Exception as exc:  # noqa: BLE001 - any failure is some candidate's verdict
+            if is_out_of_memory(exc) and len(chunk) > 1:
+                size = max(1, len(chunk) // 2)
+                _learned_cap[str(device)] = size
+                log.warning("out of memory training %d candidates at once on %s; splitting "
+                            "into batches of %d", len(chunk), device, size)
+                _release(device)
+                continue
             _release(device)
-            continue
+            if len(chunk) > 1:  # find who failed: each alone trains exactly as in the batch
+                out.extend(run_in_batches(chunk, train, 1, device))
+            else:
+                what = "ran out of memory" if is_out_of_memory(exc) else "raised"
+                out.append(Failed(f"training {what}: {type(exc).__name__}: {exc}"
+                                  .replace("\n", " ")[:300]))
         start += len(chunk)
     return out
 

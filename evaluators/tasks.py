@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from actmine.sandbox.errors import UserError
 
 TASKS_VERSION = 2
 MAX_INPUTS = 3
@@ -112,11 +113,15 @@ TASKS: tuple[Task, ...] = (
 FAMILIES = ("polynomial", "harmonic", "physics")
 
 
+class UnknownTask(UserError, LookupError):
+    """A task name the table does not hold."""
+
+
 def get_tasks(names: list[str] | tuple[str, ...] | None = None) -> tuple[Task, ...]:
     if not names:
         return TASKS
     by_name = {t.name: t for t in TASKS}
     unknown = [n for n in names if n not in by_name]
     if unknown:
-        raise KeyError(f"unknown lab task(s) {unknown}; known: {sorted(by_name)}")
+        raise UnknownTask(f"unknown lab task(s) {unknown}; known: {sorted(by_name)}")
     return tuple(by_name[n] for n in names)

@@ -180,10 +180,6 @@ class Reclaimer:
                 self._thread.start()
         self._queue.put((lease, pidfd))
 
-    def drain(self) -> None:
-        """Block until every handed-over uid is free again."""
-        self._queue.join()
-
     def _loop(self) -> None:
         while True:
             lease, pidfd = self._queue.get()

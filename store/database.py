@@ -134,10 +134,6 @@ class ProgramDatabase:
             inspirations = [p for p in ranked if p is not parent][: self.config.inspirations]
         return Sample(island, parent, tuple(inspirations))
 
-    def select_parents(self, rng: random.Random, k: int = 2) -> list[Program]:
-        """Parent plus k-1 inspirations from a random island (for callers without an id)."""
-        return self.sample(rng.randrange(len(self.islands)), rng).programs[:k]
-
     # ------------------------------------------------------------------ view
     def ranked(self) -> list[Program]:
         """Best distinct IRs across the run."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from actmine.sandbox.errors import UserError
 from actmine.sandbox.ir import ActivationIR, DType, Ref
 from actmine.sandbox.optable import FACTORY_OPS, packet_name
 
@@ -34,7 +35,7 @@ FUNCTIONAL_KWARGS = {"gelu": {"approximate"}}
 INLINE_WIDTH = 72
 
 
-class ExportError(Exception):
+class ExportError(UserError):
     """Nothing to export, or an ambiguous choice (one line, names the fix)."""
 
 
@@ -266,7 +267,7 @@ def from_run(run, *, rank: int | None = None, program_id: int | None = None,
                               if best else f"{run.path} has no evaluated function yet")
         program = best[rank - 1]
     ir_hash = program.ir_hash
-    ir_dict = log.get_ir(ir_hash) or run.cache.get_ir(ir_hash)
+    ir_dict = run.cache.get_ir(ir_hash)
     if ir_dict is None:
         raise ExportError(f"the IR of {ir_hash} is missing from {run.path}; export it from the "
                           f"shared cache with 'actmine export --ir {ir_hash}'")

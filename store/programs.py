@@ -56,11 +56,6 @@ CREATE TABLE IF NOT EXISTS parents (
     PRIMARY KEY (child, parent)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS parents_parent ON parents(parent);
-CREATE TABLE IF NOT EXISTS irs (
-    hash TEXT PRIMARY KEY,
-    ir TEXT NOT NULL,                -- canonical IR JSON (sandbox/ir.py)
-    flops INTEGER
-);
 CREATE TABLE IF NOT EXISTS sessions (
     id INTEGER PRIMARY KEY,
     started REAL NOT NULL,
@@ -152,21 +147,19 @@ class ProgramLog:
             self._upsert(db, program)
         return program
 
-    def finish(self, program: Program, ir: dict | None = None) -> Program:
-        """Write the outcome and number it, atomically; returns the program with ``seq``."""
+    def finish(self, program: Program) -> Program:
+        """Write the outcome and number it, atomically; returns the program with ``seq``.
+        (The IR itself lives once, in the run's cache, by its hash.)"""
         with self._transaction() as db:
             (seq,) = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM programs").fetchone()
             program = replace(program, seq=int(seq), finished=time.time(),
                               created=program.created or time.time())
             self._upsert(db, program)
-            if ir is not None and program.ir_hash:
-                db.execute("INSERT OR IGNORE INTO irs (hash, ir, flops) VALUES (?, ?, ?)",
-                           (program.ir_hash, json.dumps(ir, sort_keys=True), program.flops))
         return program
 
-    def add(self, program: Program, ir: dict | None = None) -> Program:
+    def add(self, program: Program) -> Program:
         """A finished program in one step (tests, imports)."""
-        return self.finish(program, ir)
+        return self.finish(program)
 
     def record_session(self, pid: int, version: str) -> None:
         with self._transaction() as db:
@@ -247,13 +240,11 @@ class ProgramLog:
             f"SELECT * FROM programs WHERE admitted = 0 AND {FINISHED} "
             "ORDER BY seq DESC LIMIT ?", (limit,))
 
-    def get_ir(self, ir_hash: str) -> dict | None:
-        row = self._db.execute("SELECT ir FROM irs WHERE hash = ?", (ir_hash,)).fetchone()
-        return json.loads(row[0]) if row else None
-
     def find_irs(self, prefix: str) -> list[str]:
-        rows = self._db.execute("SELECT hash FROM irs WHERE substr(hash, 1, ?) = ? ORDER BY hash",
-                                (len(prefix), prefix)).fetchall()
+        """IR hashes of this run's admitted programs that start with ``prefix``."""
+        rows = self._db.execute(
+            "SELECT DISTINCT ir_hash FROM programs WHERE ir_hash IS NOT NULL AND "
+            "substr(ir_hash, 1, ?) = ? ORDER BY ir_hash", (len(prefix), prefix)).fetchall()
         return [r[0] for r in rows]
 
     def best_for_ir(self, ir_hash: str) -> Program | None:

@@ -26,16 +26,21 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from actmine.sandbox.errors import UserError
+
 from .cache import ResultCache, TieredCache
 from .programs import ProgramLog
 from .version import actmine_version
 
 __all__ = ["FORMAT", "RunDir", "RunDirError", "actmine_version", "open_run", "writer_pid"]
 
-FORMAT = 2  # 2: in-flight rows, commit sequence, lineage and IR tables, JSON caches
+# 3: the IR lives once, in the run's cache (format 2 also kept it in programs.db, whose copy
+# is simply no longer read, so format 2 opens as it is).
+FORMAT = 3
+READABLE_FORMATS = (2, 3)
 
 
-class RunDirError(Exception):
+class RunDirError(UserError):
     """A user-facing problem with a run directory (one line, names the fix)."""
 
 
@@ -84,7 +89,7 @@ def _read_meta(path: Path) -> dict:
                           f"restore it or start a new run directory") from None
     if not isinstance(meta, dict) or meta.get("tool") != "actmine":
         raise RunDirError(f"{meta_file} was not written by actmine; use another directory")
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in READABLE_FORMATS:
         raise RunDirError(f"{path} uses run format {meta.get('format')} (actmine "
                           f"{meta.get('version', '?')}), this actmine {actmine_version()} reads "
                           f"format {FORMAT}; use a matching actmine version or a new --run-dir")

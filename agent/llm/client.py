@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import anyio
 import httpx
+from actmine.sandbox.errors import UserError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -28,7 +29,6 @@ from tenacity import (
 from tenacity.wait import wait_base
 
 from ..config import ModelSettings
-from ..errors import UserFacingError
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a chat completion is kilobytes; more is a broken server
 # 429 and 408 (the server timed the request out: a timeout); any other 4xx fails at once.
@@ -37,7 +37,7 @@ FAULT_KINDS = ("rate_limited", "server_error", "timeout", "connection", "invalid
                "empty_choices", "truncated", "client_error")
 
 
-class EndpointError(UserFacingError):
+class EndpointError(UserError):
     """A model that cannot be used at all (missing key, unreachable): one line for the user."""
 
 

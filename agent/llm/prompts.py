@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import UserFacingError
+from actmine.evaluators.known import PROMPT, with_role
+from actmine.sandbox.errors import UserError
 
 TEMPLATES = ("system", "rewrite", "diff", "crossover", "repair")
 
@@ -40,7 +41,7 @@ PLACEHOLDERS = {
 }
 
 
-class PromptError(UserFacingError):
+class PromptError(UserError):
     """A template problem a user must fix (one line)."""
 
 
@@ -48,6 +49,7 @@ class PromptError(UserFacingError):
 class TemplateSet:
     texts: dict[str, str]
     origins: dict[str, str]  # template -> file it came from (for messages and provenance)
+    seeds: tuple[str, ...] = ()  # example programs shown before anything is evaluated
 
     def render(self, name: str, context: dict[str, str]) -> str:
         return self.texts[name].format_map(context)
@@ -81,7 +83,32 @@ def load_templates(override_dir: str | Path | None = None) -> TemplateSet:
             origins[path.stem] = str(path)
     for name in TEMPLATES:
         _check(texts[name], origins[name])
-    return TemplateSet(texts, origins)
+    return TemplateSet(texts, origins, _seeds(override_dir))
+
+
+def _seeds(override_dir: str | Path | None) -> tuple[str, ...]:
+    """The override directory's seeds/*.py if it has any, else the known activations marked
+    as prompt examples (evaluators/known.py)."""
+    folder = Path(override_dir).expanduser() / "seeds" if override_dir else None
+    files = sorted(folder.glob("*.py")) if folder and folder.is_dir() else []
+    if files:
+        try:
+            return tuple(path.read_text(encoding="utf-8") for path in files)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PromptError(f"{folder}: cannot read a seed as UTF-8 text ({exc})") from None
+    return tuple(k.source for k in sorted(with_role(PROMPT), key=lambda k: k.key))  # as files
+
+
+def write_seeds(folder: Path) -> list[Path]:
+    """The default example programs as files a user can edit (``actmine prompts copy``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for known in with_role(PROMPT):
+        path = folder / f"{known.key}.py"
+        if not path.exists():
+            path.write_text(known.source, encoding="utf-8")
+            written.append(path)
+    return written
 
 
 def _check(text: str, origin: str) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from importlib import resources
 
 import anyio
 from actmine.sandbox.reasons import Category
@@ -21,8 +20,8 @@ from actmine.store.programs import Program
 
 from ..budget import Budget
 from ..config import AdmissionSettings, ModelSettings, PromptSettings
-from ..members import SearchView
 from ..proposal import Proposal
+from ..proposers.members import SearchView
 from .client import ChatClient, ChatResult, LLMError
 from .diff import apply_diff, diff_blocks
 from .parse import ParseFailure, extract_code, tidy
@@ -43,10 +42,8 @@ class Parent:
     families: dict[str, float]
 
 
-def seed_parents() -> list[Parent]:
-    folder = resources.files("actmine.prompts").joinpath("seeds")
-    return [Parent(None, f.read_text(encoding="utf-8"), None, None, {})
-            for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".py")]
+def seed_parents(seeds: tuple[str, ...]) -> list[Parent]:
+    return [Parent(None, source, None, None, {}) for source in seeds]
 
 
 class LLMMember:
@@ -119,7 +116,7 @@ class LLMMember:
         ``sample`` is the database's choice: parent first, then inspirations."""
         programs = [self._parent(p, view) for p in sample]
         if not programs:  # nothing evaluated yet: start from a seed function
-            programs = [rng.choice(seed_parents())]
+            programs = [rng.choice(seed_parents(self.templates.seeds))]
         repairable = [p for p in rejections if p.category in REPAIRABLE and p.source.strip()]
         available = {"rewrite": True, "diff": True, "crossover": len(programs) >= 2,
                      "repair": bool(repairable)}

@@ -7,7 +7,10 @@ A tree is nested tuples, JSON-friendly: ``("x",)``, ``("c", 0.1)``, ``("u", "sin
 
 from __future__ import annotations
 
+import ast
 import random
+
+from actmine.evaluators.known import SEED, with_role
 
 Tree = tuple
 
@@ -47,15 +50,70 @@ TENSOR_BOTH = frozenset({"max", "min"})
 
 X: Tree = ("x",)
 
-SEEDS: dict[str, Tree] = {
-    "relu": ("u", "relu", X),
-    "gelu": ("u", "gelu", X),
-    "silu": ("u", "silu", X),
-    "tanh": ("u", "tanh", X),
-    "softplus": ("u", "softplus", X),
-    "elu": ("u", "elu", X),
-    "swish_beta": ("b", "gate", X, ("b", "mul", ("c", 1.5), X)),
-}
+def from_expression(text: str) -> Tree:
+    """The tree of a Python expression in x written in this vocabulary (the inverse of
+    ``to_expr``: each primitive's template is matched on the AST). ValueError otherwise."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise ValueError(f"not an expression: {text!r:.60}") from exc
+    return _tree(node)
+
+
+def _tree(node: ast.expr) -> Tree:
+    if isinstance(node, ast.Name) and node.id == "x":
+        return X
+    value = _number(node)
+    if value is not None:
+        return ("c", value)
+    for kind, name, arity, pattern in _PATTERNS:
+        binds: dict[int, ast.expr] = {}
+        if _match(pattern, node, binds) and len(binds) == arity:
+            return (kind, name, *(_tree(binds[i]) for i in range(arity)))
+    raise ValueError(f"not in the symbolic vocabulary: {ast.unparse(node)}")
+
+
+def _number(node: ast.expr) -> float | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _number(node.operand)
+        return -inner if inner is not None else None
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)
+    return None
+
+
+def _pattern(template: str, arity: int) -> ast.expr:
+    return ast.parse(template.format(*(f"_slot{i}_" for i in range(arity))), mode="eval").body
+
+
+def _match(pattern: ast.AST, node: ast.AST, binds: dict[int, ast.expr]) -> bool:
+    if isinstance(pattern, ast.Name) and pattern.id.startswith("_slot"):
+        binds[int(pattern.id[5:-1])] = node
+        return True
+    if type(pattern) is not type(node):
+        return False
+    for field in pattern._fields:
+        want, got = getattr(pattern, field), getattr(node, field, None)
+        if isinstance(want, list):
+            if not isinstance(got, list) or len(want) != len(got) or not all(
+                    _match(w, g, binds) for w, g in zip(want, got)):
+                return False
+        elif isinstance(want, ast.AST):
+            if not isinstance(got, ast.AST) or not _match(want, got, binds):
+                return False
+        elif want != got:
+            return False
+    return True
+
+
+# Longest templates first, so the specific spelling wins ("a * torch.sigmoid(b)" is a gate
+# before it is a product).
+_PATTERNS = sorted([("u", name, 1, _pattern(t, 1)) for name, t in UNARY.items()]
+                   + [("b", name, 2, _pattern(t, 2)) for name, t in BINARY.items()],
+                   key=lambda row: -len(ast.unparse(row[3])))
+
+# The starting trees: the known activations marked as seeds (evaluators/known.py).
+SEEDS: dict[str, Tree] = {k.key: from_expression(k.expression) for k in with_role(SEED)}
 
 
 def to_expr(tree: Tree) -> str:

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from actmine.sandbox.errors import UserError
 
 OVERRIDE_ENV = "ACTMINE_TRANSFER_DATA"
 
 
-class DataMissing(Exception):
+class DataMissing(UserError):
     """A dataset (or the library to read it) is not installed; the message names the fix."""
 
 
@@ -127,4 +128,4 @@ def load_series(name: str) -> tuple[np.ndarray, np.ndarray]:
         gaps = np.isnan(values)
         values[gaps] = np.interp(years[gaps], years[~gaps], values[~gaps])
         return years.astype(np.float64), values
-    raise KeyError(f"unknown series {name!r}")
+    raise DataMissing(f"unknown series {name!r}")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from actmine.sandbox.errors import UserError
+
 from . import algorithmic, images, molecules, timeseries
 from .common import Benchmark
 
 BENCHMARKS: tuple[Benchmark, ...] = tuple(
     images.BENCHMARKS + molecules.BENCHMARKS + algorithmic.BENCHMARKS + timeseries.BENCHMARKS)
 FAMILIES = ("images", "molecules", "algorithmic", "timeseries")
+
+
+class UnknownBenchmark(UserError, LookupError):
+    """A benchmark or family name the table does not hold."""
 
 
 def select(spec: str | None = None) -> list[Benchmark]:
@@ -19,7 +25,7 @@ def select(spec: str | None = None) -> list[Benchmark]:
         matches = [b for b in BENCHMARKS if word in (b.name, b.family)]
         if not matches:
             names = ", ".join([*FAMILIES, *(b.name for b in BENCHMARKS)])
-            raise KeyError(f"unknown benchmark or family {word!r}; choose from {names}")
+            raise UnknownBenchmark(f"unknown benchmark or family {word!r}; choose from {names}")
         chosen += [b for b in matches if b not in chosen]
     return chosen
 
@@ -28,4 +34,4 @@ def get(name: str) -> Benchmark:
     for b in BENCHMARKS:
         if b.name == name:
             return b
-    raise KeyError(f"unknown benchmark {name!r}")
+    raise UnknownBenchmark(f"unknown benchmark {name!r}")

@@ -6,7 +6,7 @@ import random
 from collections import Counter
 
 import pytest
-from actmine.agent.budget import Budget, Spent
+from actmine.agent.budget import Budget, Spent, Verdict
 from actmine.agent.config import (
     ConfigError,
     EnsembleSettings,
@@ -15,7 +15,7 @@ from actmine.agent.config import (
     Settings,
     load_settings,
 )
-from actmine.agent.ensemble import Ensemble
+from actmine.agent.search.ensemble import Ensemble
 from actmine.store.programs import Program
 
 MODEL = {"name": "flash", "base_url": "https://example.invalid/v1"}
@@ -96,23 +96,23 @@ def test_money_budget_is_never_overrun_by_requests_in_flight():
     assert budget.spent.usd == pytest.approx(0.006)
     while (r := budget.reserve_request(model, 400)) is not None:
         budget.settle_request(r, 1200, 0.0112)
-    assert budget.spent.usd <= 0.025 and budget.verdict() == "done"
+    assert budget.spent.usd <= 0.025 and budget.verdict() is Verdict.DONE
     assert budget.exhausted.startswith("money")
 
 
 def test_evaluation_budget_waits_for_work_in_flight_then_ends():
     budget = Budget(SearchSettings(budget=2), Spent(proposals=4, fresh_evaluations=1))
-    assert budget.verdict() == "go"
-    budget.evaluations_reserved = 1
-    assert budget.verdict() == "wait" and not budget.may_evaluate()
-    budget.evaluations_reserved = 0
-    budget.spent.fresh_evaluations = 2
-    assert budget.verdict() == "done" and budget.exhausted == "evaluations (2)"
+    assert budget.verdict() is Verdict.GO
+    assert budget.reserve_evaluation()
+    assert budget.verdict() is Verdict.WAIT and not budget.reserve_evaluation()
+    budget.release_evaluation()
+    budget.record_fresh_evaluation()
+    assert budget.verdict() is Verdict.DONE and budget.exhausted == "evaluations (2)"
 
 
 def in_flight(budget: Budget, pending: int) -> Budget:
-    budget.pending = pending
-    budget.spent.proposals += pending  # a proposal counts from its start
+    for _ in range(pending):
+        budget.begin_proposal()  # a proposal counts from its start
     return budget
 
 
@@ -121,12 +121,12 @@ def test_near_the_end_only_likely_admissions_are_started():
     def budget():
         return Budget(SearchSettings(budget=2), Spent(proposals=20, fresh_evaluations=1))
 
-    assert in_flight(budget(), 8).verdict() == "wait"
-    assert in_flight(budget(), 7).verdict() == "go"
+    assert in_flight(budget(), 8).verdict() is Verdict.WAIT
+    assert in_flight(budget(), 7).verdict() is Verdict.GO
 
 
 def test_a_new_run_starts_no_more_proposals_than_its_budget_until_rejections_show():
-    assert in_flight(Budget(SearchSettings(budget=16), Spent()), 15).verdict() == "go"
-    assert in_flight(Budget(SearchSettings(budget=16), Spent()), 16).verdict() == "wait"
+    assert in_flight(Budget(SearchSettings(budget=16), Spent()), 15).verdict() is Verdict.GO
+    assert in_flight(Budget(SearchSettings(budget=16), Spent()), 16).verdict() is Verdict.WAIT
     # four finished rejections widen it
-    assert in_flight(Budget(SearchSettings(budget=16), Spent(proposals=4)), 16).verdict() == "go"
+    assert in_flight(Budget(SearchSettings(budget=16), Spent(proposals=4)), 16).verdict() is Verdict.GO

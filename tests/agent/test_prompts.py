@@ -73,5 +73,11 @@ def test_prompts_copy_writes_editable_defaults(cli, tmp_path):
     result = cli("prompts", "copy", tmp_path / "mine")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == sorted(
-        f"{t}.txt" for t in TEMPLATES)
-    load_templates(tmp_path / "mine")  # the copies are valid templates
+        [f"{t}.txt" for t in TEMPLATES] + ["seeds"])
+    # the example programs a model sees first, from the table of known activations
+    assert sorted(p.name for p in (tmp_path / "mine" / "seeds").iterdir()) == [
+        "gelu.py", "relu.py", "silu.py"]
+    templates = load_templates(tmp_path / "mine")  # the copies are valid templates
+    assert templates.seeds == load_templates().seeds
+    (tmp_path / "mine" / "seeds" / "relu.py").write_text("def activation(x):\n    return x\n")
+    assert "return x\n" in load_templates(tmp_path / "mine").seeds[1]  # edits take effect

@@ -7,15 +7,16 @@ import random
 
 import anyio
 import torch
-from actmine.agent.members import EmbeddedMember, SearchView
 from actmine.agent.proposers import expression as ex
 from actmine.agent.proposers.from_ir import tree_of_ir
+from actmine.agent.proposers.members import EmbeddedMember, SearchView
 from actmine.agent.proposers.symbolic import RandomProposer, SymbolicProposer
-from actmine.evaluators.baselines import BASELINES
+from actmine.evaluators.known import BASELINE, with_role
 from actmine.sandbox.admission import admit
 from actmine.store.database import DatabaseConfig, ProgramDatabase
 from actmine.store.programs import Program
 
+BASELINES = with_role(BASELINE)
 GRID = torch.linspace(-6, 6, 301)
 
 

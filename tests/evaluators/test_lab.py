@@ -8,8 +8,8 @@ from dataclasses import asdict, replace
 
 import anyio
 import pytest
+from actmine.agent.executors import ExecutorConfig, LocalExecutor
 from actmine.evaluators import lab
-from actmine.evaluators.executor import LocalExecutor
 from actmine.evaluators.tasks import FAMILIES
 from actmine.sandbox.ir import ActivationIR
 
@@ -43,9 +43,9 @@ def test_fitness_is_bit_identical_in_process_and_in_a_worker(tiny_lab):
     assert [t.test_mse for t in here.tasks] == [t.test_mse for t in again.tasks]
 
     async def in_worker():
-        executor = LocalExecutor(1)
-        await executor.prepare(tiny_lab)
-        return await executor.evaluate(GELU, tiny_lab)
+        executor = LocalExecutor(ExecutorConfig(workers=1))
+        refs = await executor.references(tiny_lab)
+        return await executor.evaluate(GELU, tiny_lab, refs)
 
     remote = anyio.run(in_worker)
     assert remote.fitness == here.fitness
@@ -56,10 +56,10 @@ def test_nan_activation_is_scored_worst_without_crashing_the_worker(tiny_lab):
     # log(x) is NaN for negative pre-activations; the lab worker must survive it and
     # go on evaluating the next candidate.
     async def in_worker():
-        executor = LocalExecutor(1)
-        await executor.prepare(tiny_lab)
-        bad = await executor.evaluate(LOG, tiny_lab)
-        good = await executor.evaluate(TANH, tiny_lab)
+        executor = LocalExecutor(ExecutorConfig(workers=1))
+        refs = await executor.references(tiny_lab)
+        bad = await executor.evaluate(LOG, tiny_lab, refs)
+        good = await executor.evaluate(TANH, tiny_lab, refs)
         return bad, good
 
     bad, good = anyio.run(in_worker)

@@ -16,8 +16,8 @@ import anyio
 import numpy as np
 import torch
 import torch.nn.functional as F
+from actmine.agent.executors import ExecutorConfig, LocalExecutor
 from actmine.evaluators import batching, lab
-from actmine.evaluators.executor import ExecutorConfig, LocalExecutor
 from actmine.evaluators.tasks import get_tasks
 from actmine.evaluators.trainer import TrainSpec, train_batched, train_many
 from actmine.sandbox.ir import ActivationIR
@@ -95,13 +95,13 @@ OOM_SCRIPT = textwrap.dedent("""
         {"op": "aten.gelu.default", "args": [{"ref": 0}], "kwargs": {}}], "output": {"ref": 1}})
     config = LabConfig(tasks=("square", "sine"), seeds=(0,), cascade=False,
                        train=TrainSpec(hidden=256, steps=3, n_train=16384, n_test=64))
-    lab.reference_losses(config)  # ReLU's reference, before memory gets tight
+    refs = lab.compute_references(config)  # ReLU's reference, before memory gets tight
     # About 60 MB of activations per candidate: give the process room for two of them.
     vm = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
     resource.setrlimit(resource.RLIMIT_AS, (vm + 320 * 1024**2, resource.RLIM_INFINITY))
-    results = lab.evaluate_many([gelu] * 8, config)
+    results = lab.evaluate_many([gelu] * 8, config, refs)
     resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-    alone = lab.evaluate(gelu, config)
+    alone = lab.evaluate(gelu, config, refs)
     print(json.dumps({"statuses": [r.status for r in results],
                       "same": all(r.fitness == alone.fitness for r in results),
                       "cap": batching.learned_cap("cpu")}))
@@ -129,11 +129,11 @@ def test_executor_joins_concurrent_evaluations_into_batches(tiny_lab):
                                             batch_wait_seconds=0.5))
 
     async def go():
-        await executor.prepare(tiny_lab)
+        refs = await executor.references(tiny_lab)
         results = [None] * len(irs)
 
         async def one(i):
-            results[i] = await executor.evaluate(irs[i], tiny_lab)
+            results[i] = await executor.evaluate(irs[i], tiny_lab, refs)
 
         async with executor, anyio.create_task_group() as tg:
             for i in range(len(irs)):
@@ -174,7 +174,7 @@ def test_a_local_worker_killed_mid_task_is_retried(tiny_lab):
     executor = LocalExecutor(ExecutorConfig(workers=1), on_retry=lambda *a: retries.append(a))
 
     async def go():
-        await executor.prepare(config)
+        refs = await executor.references(config)
         async with anyio.create_task_group() as tg:
             async def killer():
                 while not (pids := _worker_pids()):
@@ -183,7 +183,7 @@ def test_a_local_worker_killed_mid_task_is_retried(tiny_lab):
                 os.kill(pids[0], signal.SIGKILL)
 
             tg.start_soon(killer)
-            evaluation = await executor.evaluate(GELU, config)
+            evaluation = await executor.evaluate(GELU, config, refs)
             tg.cancel_scope.cancel()
         return evaluation
 

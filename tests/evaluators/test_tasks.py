@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from actmine.evaluators.tasks import FAMILIES, MAX_INPUTS, TASKS, get_tasks
+from actmine.evaluators.tasks import FAMILIES, MAX_INPUTS, TASKS, UnknownTask, get_tasks
 
 
 def test_three_families_with_at_least_four_tasks_each_and_unique_names():
@@ -53,7 +53,7 @@ def test_noise_only_touches_train_targets():
 
 
 def test_unknown_task_names_are_reported():
-    with pytest.raises(KeyError, match="nope"):
+    with pytest.raises(UnknownTask, match="nope"):
         get_tasks(["square", "nope"])
     assert get_tasks(["cubic", "square"])[0].name == "cubic"
     assert get_tasks() == TASKS

@@ -65,7 +65,7 @@ def test_names_and_spelling_do_not_change_the_ir_hash(verdicts):
 
 
 def test_readme_table_is_the_command_output(verdicts):
-    from actmine.agent.flops_table import markdown_table
+    from actmine.agent.cli.flops_table import markdown_table
 
     text = README.read_text()
     match = re.search(r"<!-- flops-table:start -->\n(.*?)<!-- flops-table:end -->", text, re.S)

@@ -8,9 +8,9 @@ import random
 
 import anyio
 import pytest
-from actmine.agent import orchestrator
+from actmine.agent.executors import local as executor_module
 from actmine.agent.proposal import Proposal
-from actmine.evaluators import executor as executor_module
+from actmine.agent.search import orchestrator
 from actmine.store.run_dir import open_run
 from support import tiny_settings
 
@@ -79,13 +79,13 @@ def _events(run_dir, name: str) -> list[dict]:
 def admissions(monkeypatch):
     """Counts calls into the real sandboxed admission."""
     calls = []
-    real = executor_module.admit
+    real = executor_module.admit_json
 
     def counting(source, config):
         calls.append(source)
         return real(source, config)
 
-    monkeypatch.setattr(executor_module, "admit", counting)
+    monkeypatch.setattr(executor_module, "admit_json", counting)
     return calls
 
 
@@ -131,10 +131,10 @@ def test_an_evaluation_paid_before_a_crash_is_counted_once_and_never_redone(tmp_
         search = orchestrator.Search(run, settings)
 
         async def admit_and_evaluate():
-            await search.pipeline.prepare()
-            admission, _ = await search.pipeline.admit(GELU_SIN)
-            return admission, await search.pipeline.executor.evaluate(
-                admission.ir, search.pipeline.lab_config)
+            refs = await search.lab.references()
+            admission, _ = await search.lab.admit(GELU_SIN)
+            return admission, await search.executor.evaluate(admission.ir,
+                                                             search.lab.lab_config, refs)
 
         admission, evaluation = anyio.run(admit_and_evaluate)
         run.programs.begin(orchestrator._in_flight(1, Proposal(GELU_SIN, "scripted"), 0))

@@ -174,13 +174,15 @@ def _run_with_program(tmp_path: Path) -> tuple[Path, ActivationIR]:
         seed = Program(id=1, proposer="seed", source="# seed\n", admitted=True,
                        ir_hash="0" * 24, fitness=0.3, status="ok", stage="full",
                        meta={"seed": "tanh"})
-        run.programs.finish(seed, {"version": 1, "nodes": [
+        run.programs.finish(seed)
+        run.cache.put_ir("0" * 24, {"version": 1, "nodes": [  # the IR's one copy: the cache
             {"op": "aten.tanh.default", "args": [{"ref": 0}], "kwargs": {}}],
             "output": {"ref": 1}})
         child = Program(id=2, proposer="symbolic", source=source, admitted=True, parents=(1,),
                         ir_hash=ir.hash, flops=10, fitness=-0.42, status="ok", stage="full",
                         lab_hash="lab0123", meta={"operator": "perturb"})
-        run.programs.finish(child, ir.to_dict())
+        run.programs.finish(child)
+        run.cache.put_ir(ir.hash, ir.to_dict())
     finally:
         run.close()
     return tmp_path / "run", ir

@@ -29,7 +29,7 @@ def test_new_run_records_metadata_and_reopens(tmp_path):
     run.close()
     meta = json.loads((tmp_path / "r" / "run.json").read_text())
     assert meta["tool"] == "actmine" and meta["config"] == {"seed": 1}
-    assert meta["format"] == 2 and meta["version"] and meta["run_id"] == run_id
+    assert meta["format"] == 3 and meta["version"] and meta["run_id"] == run_id
     again = open_run(tmp_path / "r", {"seed": 1})
     assert [p.fitness for p in again.programs.best()] == [-0.5]
     assert again.programs.next_id() == 2
@@ -44,13 +44,13 @@ def test_in_flight_rows_are_kept_apart_and_finish_in_commit_order(tmp_path):
                           parents=(pid - 1,) if pid > 1 else ()))
     assert [p.id for p in log.in_flight()] == [1, 2, 3] and log.all() == []
     assert log.counts()["proposals"] == 0 and log.counts()["in_flight"] == 3
-    log.finish(_evaluated(3, parents=(2,)), ir={"version": 1})
+    log.finish(_evaluated(3, parents=(2,)))
     log.finish(_evaluated(1))
     assert [(p.id, p.seq) for p in log.all()] == [(3, 1), (1, 2)]  # commit order
     assert [p.id for p in log.in_flight()] == [2]
     assert log.counts()["fresh_evaluations"] == 2 and log.next_id() == 4
     assert [c.id for c in log.children(2)] == [3]
-    assert log.get_ir("ir3") == {"version": 1} and log.find_irs("ir") == ["ir3"]
+    assert log.find_irs("ir") == ["ir1", "ir3"] and log.find_irs("ir3") == ["ir3"]
     log.close()
 
 

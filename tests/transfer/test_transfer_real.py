@@ -7,8 +7,8 @@ import os
 
 import numpy as np
 import pytest
+from actmine.evaluators.lab import relu_ir
 from actmine.evaluators.transfer import data, molecules, runner
-from actmine.evaluators.transfer.references import relu
 
 
 def _installed(source: data.DataSource) -> bool:
@@ -68,7 +68,7 @@ def test_qm9_subset_reads_smiles_and_gaps_in_ev():
 @pytest.mark.slow
 @needs(data.FASHION_MNIST)
 def test_fashion_mnist_mlp_quick_profile_learns(tmp_path):
-    job = runner.Job("fmnist-mlp", "ReLU", relu().ir.to_json(), relu().ir_hash, 0, "quick")
+    job = runner.Job("fmnist-mlp", "ReLU", relu_ir().to_json(), relu_ir().hash, 0, "quick")
     result = runner.run_job({**job.__dict__, "device": "cpu", "data_cache": str(tmp_path)})
     assert result["status"] == "ok", result
     assert 0.80 < result["metric"] < 0.95  # a 2-layer MLP on 10k images, 3 epochs

@@ -1,5 +1,0 @@
-import torch
-
-
-def activation(x):
-    return torch.relu(x)

@@ -1,5 +1,0 @@
-import torch.nn.functional as F
-
-
-def activation(x):
-    return F.silu(x)
