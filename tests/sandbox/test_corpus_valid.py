@@ -1,5 +1,5 @@
 """The valid corpus: known activations are all admitted, with a FLOP cost per element, and
-the README's table of those costs is exactly what `actmine flops` prints."""
+the table of those costs in docs/admission.md is exactly what `actmine flops` prints."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from actmine.sandbox.admission import admit
 from sandbox_corpus import CORPUS, VALID
 
-README = CORPUS.parents[1] / "README.md"
+ADMISSION_PAGE = CORPUS.parents[1] / "docs" / "admission.md"
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +64,13 @@ def test_names_and_spelling_do_not_change_the_ir_hash(verdicts):
     assert verdicts["quick_gelu"].ir_hash != verdicts["gelu_erf"].ir_hash
 
 
-def test_readme_table_is_the_command_output(verdicts):
+def test_docs_table_is_the_command_output(verdicts):
     from actmine.agent.cli.flops_table import markdown_table
 
-    text = README.read_text()
+    text = ADMISSION_PAGE.read_text()
     match = re.search(r"<!-- flops-table:start -->\n(.*?)<!-- flops-table:end -->", text, re.S)
-    assert match, "README.md lacks the flops-table markers"
+    assert match, "docs/admission.md lacks the flops-table markers"
     rows = [(path.stem, verdicts[path.stem]) for path in VALID]
     assert match.group(1).strip() == markdown_table(rows).strip(), (
-        "README's FLOP table is stale; regenerate it with "
+        "the FLOP table in docs/admission.md is stale; regenerate it with "
         "`actmine flops tests/corpus/valid/*.py --markdown`")
