@@ -8,7 +8,7 @@
     [ensemble]  weights of the built-in proposers, the bandit
     [prompts]   template override directory, mix of prompt kinds, context sizes
     [executor]  local worker processes or a Ray cluster, candidates per batch, retries
-    [[models]]  OpenAI-compatible endpoints (see README)
+    [[models]]  OpenAI-compatible endpoints (see docs/configuration.md)
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ LAB_PROFILES: dict[str, dict] = {
 
 
 class LabSettings(_Strict):
-    """Mirrors evaluators.lab.LabConfig and evaluators.trainer.TrainSpec (see README, "The lab")."""
+    """Mirrors evaluators.lab.LabConfig and evaluators.trainer.TrainSpec (see docs/lab.md)."""
 
     profile: Literal["default", "quick"] = Field("default", description="preset of the keys "
                                                  "below that the config leaves unset")

@@ -6,7 +6,7 @@ Udrescu & Tegmark 2020; equation ids kept). Every task trains on an in-distribut
 and is tested on a disjoint out-of-distribution band just outside it, so the test loss
 measures extrapolation. Data are deterministic in (task, seed).
 
-Rules a row follows (README, "The lab", gives the reasons): OOD bands are adjacent to the
+Rules a row follows (docs/lab.md gives the reasons): OOD bands are adjacent to the
 train box and about as wide as the box reaches on that side (its half-range for boxes
 around 0, its width for positive physics inputs); a harmonic task holds at least one period in
 the box; and the ReLU reference fits the task in distribution (train MSE < 1e-2 on the

@@ -4,7 +4,7 @@ This table is the trust base of admission: the IR is pointwise because every nod
 either an ATen op that PyTorch itself tags ``pointwise`` (and is functional and
 deterministic) or one of the few shape-free helpers in ``EXTRA_OPS``.
 
-FLOP weights (v1, frozen; see README "FLOP budget"): Dongarra-style integers,
+FLOP weights (v1, frozen; see docs/admission.md, "FLOP budget"): Dongarra-style integers,
 ``+ - * compare = 1``, ``/ sqrt = 4``, transcendental = 8, and explicit weights for
 composite core ops that ``core_aten_decompositions`` leaves whole (gelu, elu, ...),
 equal to the cost of their parts. Changing a weight changes fitness caches' meaning, so
@@ -141,7 +141,7 @@ def node_flops(op_name: str, args: list, kwargs: dict) -> int:
 
 
 def weight_table() -> dict[str, int]:
-    """The published table, for `actmine doctor` and the README."""
+    """The published table, for `actmine doctor` and docs/admission.md."""
     table = {n: 0 for n in _FREE}
     table.update({n: 1 for n in _ONE})
     table.update({n: 4 for n in _FOUR})

@@ -96,6 +96,28 @@ def test_export_example_runs_with_a_real_exported_module(tmp_path):
     assert "torch.Size([4, 1])" in done.stdout
 
 
+def test_api_session_runs_as_pasted(tmp_path):
+    """docs/api.md's session, verbatim, in a fresh interpreter with a private cache."""
+    import os
+
+    (where, block), = [b for b in _blocks("python") if "actmine.load_run" in b[1]]
+    env = dict(os.environ, ACTMINE_CACHE_DIR=str(tmp_path / "cache"))
+    # Pasted into a notebook cell: Jupyter keeps the cell's text in linecache (so inspect
+    # can read a function's source) and has no __main__ file for worker processes to import.
+    cell = (f"import linecache\nsource = {block!r}\n"
+            "linecache.cache['<cell>'] = (len(source), None, source.splitlines(True), '<cell>')\n"
+            "exec(compile(source, '<cell>', 'exec'), {'__name__': '__main__'})\n")
+    done = subprocess.run([sys.executable, "-c", cell], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600, env=env)
+    assert done.returncode == 0, f"{where}: {done.stderr[-3000:]}"
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("True 8 ") and lines[1].startswith("fitness ")
+    assert lines[2].startswith("not_pointwise - ")
+    assert [line.split()[0] for line in lines[3:6]] == ["ReLU", "GELU", "GELUSine"]
+    assert lines[6] == "evaluations (6) 6"
+    assert "ActivationModule(ir=" in done.stdout and (tmp_path / "runs/notebook/run.json").exists()
+
+
 # ------------------------------------------------------------------ links and paths
 
 def _slug(heading: str) -> str:

@@ -1,6 +1,7 @@
 """`actmine flops FILES...`: the FLOPs-per-element table of some candidate files.
 
-The README's table of known activations is this command's ``--markdown`` output, pasted,
+The table of known activations in docs/admission.md is this command's ``--markdown``
+output, pasted,
 and a test keeps the two identical.
 """
 

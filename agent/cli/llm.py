@@ -59,7 +59,7 @@ def check_models(config: Path = typer.Option(..., help="TOML config with [[model
 
     settings = load_settings(config)
     if not settings.models:
-        raise UserError(f"{config} configures no [[models]]; add one (see README, Models)")
+        raise UserError(f"{config} configures no [[models]]; add one (see docs/configuration.md, Models)")
 
     async def check_all() -> None:
         for model in settings.models:
