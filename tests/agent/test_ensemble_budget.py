@@ -18,6 +18,8 @@ from actmine.agent.config import (
 from actmine.agent.search.ensemble import Ensemble
 from actmine.store.programs import Program
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 MODEL = {"name": "flash", "base_url": "https://example.invalid/v1"}
 
 

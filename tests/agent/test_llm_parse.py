@@ -8,6 +8,8 @@ import pytest
 from actmine.agent.llm.diff import apply_diff, diff_blocks
 from actmine.agent.llm.parse import ParseFailure, extract_code
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 
 def defines(source: str) -> list[str]:
     return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]

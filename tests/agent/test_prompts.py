@@ -8,6 +8,8 @@ from actmine.agent.llm.prompts import TEMPLATES, PromptError, load_templates
 from actmine.agent.llm.proposer import Parent, render_context
 from actmine.store.programs import Program
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 
 def context():
     parent = Parent(3, "import torch\ndef activation(x):\n    return torch.tanh(x)\n", -0.25, 8,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import anyio
+import pytest
 import torch
 from actmine.agent.proposers import expression as ex
 from actmine.agent.proposers.from_ir import tree_of_ir
@@ -15,6 +16,8 @@ from actmine.evaluators.known import BASELINE, with_role
 from actmine.sandbox.admission import admit
 from actmine.store.database import DatabaseConfig, ProgramDatabase
 from actmine.store.programs import Program
+
+pytestmark = pytest.mark.fast  # make test-fast
 
 BASELINES = with_role(BASELINE)
 GRID = torch.linspace(-6, 6, 301)

@@ -10,6 +10,8 @@ from actmine.evaluators.kernels import TRAINING_KERNELS, maximum, minimum, sinc
 from actmine.evaluators.lab import training_callable
 from actmine.sandbox.ir import ActivationIR
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 
 def _grid() -> torch.Tensor:
     x = torch.linspace(-6, 6, 20001)

@@ -21,6 +21,8 @@ from actmine.evaluators.known import (
 )
 from actmine.sandbox.admission import admit
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 BASELINES = with_role(BASELINE)
 
 EXPECTED = {"ReLU", "GELU", "SiLU", "tanh", "ELU", "Mish", "Snake", "sin", "GELUSine",

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from actmine.evaluators.tasks import FAMILIES, MAX_INPUTS, TASKS, UnknownTask, get_tasks
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 
 def test_three_families_with_at_least_four_tasks_each_and_unique_names():
     for family in FAMILIES:

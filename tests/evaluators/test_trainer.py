@@ -11,6 +11,8 @@ from actmine.evaluators.tasks import get_tasks
 from actmine.evaluators.trainer import TrainSpec, matmul_flops, train_batched
 from support import one_thread  # noqa: F401 - autouse
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 # Tasks of widths 1, 2 and 3 in one batch: padding must not change anything.
 MIXED = ("square", "feynman_I_14_4", "feynman_I_50_26")
 

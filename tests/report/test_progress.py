@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import time
 
+import pytest
 from actmine.agent.progress import Progress, format_duration, format_rate
 from rich.console import Console
+
+pytestmark = pytest.mark.fast  # make test-fast
 
 
 def test_plain_lines_show_count_rate_eta_and_are_throttled():

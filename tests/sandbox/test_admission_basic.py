@@ -6,6 +6,8 @@ import pytest
 from actmine.sandbox import Category, admit
 from actmine.sandbox.ir import ActivationIR
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 GELU = "import torch.nn.functional as F\n\ndef activation(x):\n    return F.gelu(x)\n"
 
 

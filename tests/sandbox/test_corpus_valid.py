@@ -10,6 +10,8 @@ import torch
 from actmine.sandbox.admission import admit
 from sandbox_corpus import CORPUS, VALID
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 ADMISSION_PAGE = CORPUS.parents[1] / "docs" / "admission.md"
 
 

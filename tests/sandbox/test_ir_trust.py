@@ -7,6 +7,8 @@ import pytest
 import torch
 from actmine.sandbox.ir import ActivationIR, IRError
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 
 def ir(*nodes, output=1):
     return {"version": 1, "nodes": [dict(op=op, args=args, kwargs=kwargs)

@@ -14,6 +14,8 @@ from actmine.store.features import measure
 from actmine.store.lineage import describe, lineage_of
 from actmine.store.programs import ALL_ISLANDS, Program, ProgramLog
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 
 def _ir(*nodes, output: int | None = None) -> ActivationIR:
     """IR from (op, args...) tuples; ints in args are refs ({"ref": k}), floats constants."""

@@ -20,6 +20,8 @@ from actmine.store.export import ExportInfo, function_lines, render_module
 from actmine.store.programs import Program
 from actmine.store.run_dir import open_run
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 HANDWRITTEN = [
     "def activation(x):\n    return torch.where(x > 0, x, 0.3 * (torch.exp(x) - 1))\n",
     "def activation(x):\n    return torch.clamp(x, -1.5, 3.0) + 2 ** x * 0.01\n",

@@ -15,6 +15,8 @@ from actmine.store.cache import ResultCache, TieredCache
 from actmine.store.programs import Program, ProgramLog
 from actmine.store.run_dir import RunDirError, open_run, writer_pid
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 
 def _evaluated(pid: int, **kw) -> Program:
     return Program(id=pid, proposer="seed", source=f"# {pid}", admitted=True,

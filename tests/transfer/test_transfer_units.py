@@ -12,6 +12,8 @@ import torch.nn.functional as F
 from actmine.evaluators.transfer import algo_data, data, molgraph, references, registry, summary
 from actmine.evaluators.transfer.common import Benchmark
 
+pytestmark = pytest.mark.fast  # make test-fast
+
 
 def test_reference_irs_compute_the_papers_formulas():
     from actmine.sandbox.admission import admit
@@ -113,7 +115,7 @@ def test_selecting_benchmarks_by_name_and_family():
     assert {b.family for b in registry.BENCHMARKS} == set(registry.FAMILIES)
     picked = registry.select("images,sorting")
     assert [b.name for b in picked] == ["fmnist-cnn", "fmnist-mlp", "mnist-cnn", "mnist-mlp", "sorting"]
-    with pytest.raises(KeyError, match="unknown benchmark or family 'cifar'"):
+    with pytest.raises(registry.UnknownBenchmark, match="unknown benchmark or family 'cifar'"):
         registry.select("cifar")
 
 
