@@ -20,6 +20,7 @@ BASELINE = "baseline"  # `actmine baselines`, and the references the search repo
 SEED = "seed"  # evaluated first in a new run; the symbolic proposer's starting trees
 PROMPT = "prompt"  # example programs a language model sees before anything is evaluated
 TRANSFER = "transfer"  # a column of every `actmine transfer` table
+PANEL = "panel"  # the functions `actmine bench alignment` ranks in the lab and downstream
 
 
 @dataclass(frozen=True)
@@ -47,27 +48,49 @@ def _k(key: str, name: str, expression: str, formula: str, *roles: str, note: st
 
 
 KNOWN: tuple[Known, ...] = (
-    _k("relu", "ReLU", "torch.relu(x)", "max(x, 0)", BASELINE, SEED, PROMPT, TRANSFER),
-    _k("gelu", "GELU", "F.gelu(x)", "x Phi(x)", BASELINE, SEED, PROMPT, TRANSFER,
+    _k("relu", "ReLU", "torch.relu(x)", "max(x, 0)", BASELINE, SEED, PROMPT, TRANSFER, PANEL),
+    _k("gelu", "GELU", "F.gelu(x)", "x Phi(x)", BASELINE, SEED, PROMPT, TRANSFER, PANEL,
        note="exact (erf) GELU"),
-    _k("silu", "SiLU", "F.silu(x)", "x sigmoid(x)", BASELINE, SEED, PROMPT),
-    _k("tanh", "tanh", "torch.tanh(x)", "tanh(x)", BASELINE, SEED),
-    _k("softplus", "softplus", "F.softplus(x)", "log(1 + exp(x))", SEED),
-    _k("elu", "ELU", "F.elu(x)", "x if x > 0 else exp(x) - 1", BASELINE, SEED),
+    _k("silu", "SiLU", "F.silu(x)", "x sigmoid(x)", BASELINE, SEED, PROMPT, PANEL),
+    _k("tanh", "tanh", "torch.tanh(x)", "tanh(x)", BASELINE, SEED, PANEL),
+    _k("softplus", "softplus", "F.softplus(x)", "log(1 + exp(x))", SEED, PANEL),
+    _k("elu", "ELU", "F.elu(x)", "x if x > 0 else exp(x) - 1", BASELINE, SEED, PANEL),
     _k("swish_beta", "Swish-1.5", "x * torch.sigmoid((1.5 * x))", "x sigmoid(1.5 x)", SEED,
-       note="Ramachandran et al. 2017, beta = 1.5"),
-    _k("mish", "Mish", "F.mish(x)", "x tanh(softplus(x))", BASELINE),
-    _k("snake", "Snake", "x + torch.sin(x) ** 2", "x + sin(x)^2", BASELINE,
+       PANEL, note="Ramachandran et al. 2017, beta = 1.5"),
+    _k("mish", "Mish", "F.mish(x)", "x tanh(softplus(x))", BASELINE, PANEL),
+    _k("snake", "Snake", "x + torch.sin(x) ** 2", "x + sin(x)^2", BASELINE, PANEL,
        note="Ziyin et al. 2020, a = 1"),
-    _k("sin", "sin", "torch.sin(x)", "sin(x)", BASELINE),
+    _k("sin", "sin", "torch.sin(x)", "sin(x)", BASELINE, PANEL),
     _k("gelusine", "GELUSine", "F.gelu(x) + 0.1 * torch.sin(x)", "GELU(x) + 0.1 sin(x)",
-       BASELINE, TRANSFER, note="paper's discovery"),
+       BASELINE, TRANSFER, PANEL, note="paper's discovery"),
     _k("gelu_sinc", "GELU-Sinc", "F.gelu(x) * (1.0 + 0.5 * torch.sinc(x))",
-       "GELU(x) (1 + 0.5 sinc(x))", BASELINE, TRANSFER, label="GSP",
+       "GELU(x) (1 + 0.5 sinc(x))", BASELINE, TRANSFER, PANEL, label="GSP",
        note="paper's GELU-Sinc-Perturbation; normalised sinc(x) = sin(pi x)/(pi x)"),
     _k("gmtu", "GMTU", "torch.tanh(1.5 * x) * torch.exp(-0.2 * x * x) + 0.1 * x",
-       "tanh(1.5x) exp(-0.2x^2) + 0.1x", BASELINE,
+       "tanh(1.5x) exp(-0.2x^2) + 0.1x", BASELINE, PANEL,
        note="paper's Gaussian-Modulated Tangent Unit"),
+    # Literature functions, for the alignment panel.
+    _k("serf", "Serf", "x * torch.erf(F.softplus(x))", "x erf(softplus(x))", PANEL,
+       note="Nag et al. 2023"),
+    _k("smish", "Smish", "x * torch.tanh(torch.log1p(torch.sigmoid(x)))",
+       "x tanh(log(1 + sigmoid(x)))", PANEL, note="Wang et al. 2022"),
+    _k("gcu", "GCU", "x * torch.cos(x)", "x cos(x)", PANEL,
+       note="Growing Cosine Unit, Noel et al. 2021"),
+    _k("logish", "Logish", "x * torch.log1p(torch.sigmoid(x))", "x log(1 + sigmoid(x))", PANEL,
+       note="Zhu et al. 2021"),
+    _k("tanhexp", "TanhExp", "x * torch.tanh(torch.exp(torch.clamp(x, max=20.0)))",
+       "x tanh(exp(x))", PANEL, note="Liu & Di 2020 (exp clamped at 20: the same in float32)"),
+    _k("elish", "ELiSH", "torch.where(x >= 0, x, torch.expm1(torch.clamp(x, max=0.0))) * "
+       "torch.sigmoid(x)", "x sigmoid(x) if x >= 0 else (exp(x) - 1) sigmoid(x)", PANEL,
+       note="Basirat & Roth 2018"),
+    _k("leaky_relu", "LeakyReLU", "F.leaky_relu(x, 0.1)", "max(x, 0.1 x)", PANEL),
+    # The kinds a search finds: bounded (the demo's winners), saturating, periodic.
+    _k("erf", "erf", "torch.erf(x)", "erf(x)", PANEL, note="the demo's lab winner, bounded"),
+    _k("tanh_silu", "tanh-SiLU", "torch.tanh(F.silu(x)) * (1 + (0.5 * torch.tanh(x)))",
+       "tanh(SiLU(x)) (1 + 0.5 tanh(x))", PANEL, note="the demo's second, bounded"),
+    _k("softsign", "softsign", "F.softsign(x)", "x / (1 + |x|)", PANEL),
+    _k("gelu_cos", "GELU+cos", "F.gelu(x) + 0.2 * torch.cos(2.0 * x) - 0.2",
+       "GELU(x) + 0.2 (cos(2x) - 1)", PANEL, note="GELU plus a periodic term, 0 at 0"),
 )
 
 # The paper's lab table (aggregate OOD test loss and training loss; units and aggregation

@@ -47,7 +47,7 @@ def transfer(files: list[Path] | None = typer.Argument(None, help="Python files 
              config: Path | None = typer.Option(None, help="TOML config ([admission] section)")):
     """Downstream transfer: real benchmarks, each activation beside ReLU, GELU, GELUSine, GSP."""
     from actmine.evaluators.transfer import registry, report, runner, summary
-    from actmine.evaluators.transfer.common import PROFILES, SEEDS, Context
+    from actmine.evaluators.transfer.common import PROFILES, Context
     from rich.console import Console
 
     if profile not in PROFILES:
@@ -82,12 +82,13 @@ def transfer(files: list[Path] | None = typer.Argument(None, help="Python files 
         store.close()
         progress.stop()
     labels = [a.label for a in activations]
-    seeds = SEEDS[profile]
-    table = summary.cells(chosen, labels, seeds, results)
+    seeds = {b.name: len(b.seeds(profile)) for b in chosen}
+    table = summary.cells(chosen, labels, profile, results)
     ratios = summary.log_ratios(chosen, labels, table)
     means = summary.family_means(chosen, ratios)
     png = png or (run_dir / f"transfer-{profile}.png" if run_dir else Path(f"transfer-{profile}.png"))
-    title = f"log(error ReLU / error), profile {profile}, mean of {len(seeds)} seeds"
+    title = (f"log(error ReLU / error), profile {profile}, mean of {min(seeds.values())}-"
+             f"{max(seeds.values())} seeds per benchmark")
     png_path = summary.plot(chosen, labels, ratios, png, title)
     seconds = time.monotonic() - started
     console = out
@@ -99,8 +100,9 @@ def transfer(files: list[Path] | None = typer.Argument(None, help="Python files 
                          indent=2))
         return
     console.print(report.metric_table(chosen, activations, table,
-                                  f"Transfer, profile {profile}: mean±std over seeds "
-                                  f"{', '.join(map(str, seeds))} (best in green)"))
+                                  f"Transfer, profile {profile}: mean±std over "
+                                  f"{min(seeds.values())}-{max(seeds.values())} seeds per "
+                                  f"benchmark (best in green)"))
     console.print(report.summary_table(chosen, activations, means,
                                    "Summary: mean log(error ReLU / error); + is better"))
     for line in report.legend(activations):

@@ -22,6 +22,9 @@ from .common import Benchmark, Context, check_finite, clip_and_step, seed_everyt
 
 VERSION = 1
 TEST_SEED = 10_000
+# Seed to seed, bfs and sorting accuracy moves by 0.05-0.15 (std of 3 seeds), as much as
+# activations differ: eight seeds halve the standard error of the mean.
+NOISY = {"quick": 8, "full": 8}
 
 
 class Processor(nn.Module):
@@ -135,11 +138,14 @@ def _graph_profiles(epochs: tuple[int, int, int], fixed_steps: int = 0) -> dict[
 BENCHMARKS = [
     Benchmark("bfs", "algorithmic", "breadth-first search (generated)", "pointer acc", True,
               VERSION, 2.9, _graph_profiles((1, 5, 30)), run_graph("bfs"),
-              notes="ER graphs, degree 2; BFS parents; MPNN, n steps; train n=16, test n=64"),
+              notes="ER graphs, degree 2; BFS parents; MPNN, n steps; train n=16, test n=64",
+              seed_counts=NOISY),
     Benchmark("bellman-ford", "algorithmic", "shortest paths (generated)", "pointer acc", True,
               VERSION, 4.6, _graph_profiles((1, 6, 30)), run_graph("bellman_ford"),
-              notes="ER graphs, degree 3, weights U(0.05,1); predecessor pointers"),
+              notes="ER graphs, degree 3, weights U(0.05,1); predecessor pointers",
+              seed_counts={"quick": 5}),
     Benchmark("sorting", "algorithmic", "sorting (generated)", "pointer acc", True, VERSION,
               2.6, _graph_profiles((1, 6, 30), fixed_steps=3), run_graph("sorting"),
-              notes="keys U(0,1), complete graph, 3 steps; predecessor pointers"),
+              notes="keys U(0,1), complete graph, 3 steps; predecessor pointers",
+              seed_counts=NOISY),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +43,15 @@ class Benchmark:
     check: Callable[[], None] = lambda: None  # raises DataMissing
     prepare: Callable[[dict, Context], None] | None = None  # once, in the main process
     notes: str = ""
+    # Seeds per profile where the default count (SEEDS) cannot rank activations: a noisy
+    # benchmark gets more. Not part of the cache key: seed k is the same job either way.
+    seed_counts: dict[str, int] = field(default_factory=dict)
 
     def params(self, profile: str) -> dict:
         return self.profiles[profile]
+
+    def seeds(self, profile: str) -> tuple[int, ...]:
+        return tuple(range(self.seed_counts.get(profile, len(SEEDS[profile]))))
 
 
 class ActivationModule(nn.Module):

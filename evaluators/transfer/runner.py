@@ -22,7 +22,7 @@ from pathlib import Path
 import diskcache
 
 from . import registry
-from .common import SEEDS, Benchmark, Context, Diverged
+from .common import Benchmark, Context, Diverged
 from .references import Activation
 
 
@@ -47,7 +47,7 @@ def plan(benchmarks: list[Benchmark], activations: list[Activation], profile: st
     jobs to finish are short ones (both workers stay busy to the end)."""
     jobs = [Job(b.name, a.label, a.ir.to_json(), a.ir_hash, seed, profile)
             for b in sorted(benchmarks, key=lambda b: -b.cost)
-            for seed in SEEDS[profile] for a in activations]
+            for seed in b.seeds(profile) for a in activations]
     return jobs
 
 

@@ -35,13 +35,16 @@ class Cell:
     status: str  # "ok" | "diverged" | "error" (a bug, see the progress log) | "missing"
 
 
-def cells(benchmarks: list[Benchmark], labels: list[str], seeds: tuple[int, ...],
-          results: dict[tuple[str, str, int], dict]) -> dict[str, dict[str, Cell]]:
+def cells(benchmarks: list[Benchmark], labels: list[str], profile: str,
+          results: dict[tuple[str, str, int], dict],
+          seeds: tuple[int, ...] | None = None) -> dict[str, dict[str, Cell]]:
+    """Mean and spread over each benchmark's seeds for the profile (or only ``seeds``)."""
     out: dict[str, dict[str, Cell]] = {}
     for bench in benchmarks:
         row = {}
+        chosen = [s for s in bench.seeds(profile) if seeds is None or s in seeds]
         for label in labels:
-            got = [results.get((bench.name, label, s)) for s in seeds]
+            got = [results.get((bench.name, label, s)) for s in chosen]
             values = tuple(r["metric"] if r else None for r in got)
             if any(r is None for r in got):
                 row[label] = Cell(None, None, values, "missing")
