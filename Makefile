@@ -95,10 +95,14 @@ test-all: test-deps
 
 # ruff; every third-party import declared in pyproject.toml (deptry); DESIGN.md's layers
 # (import-linter contracts in pyproject.toml).
+LINT_PATH := $(VENV)/lint-path
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check agent sandbox evaluators store tests
 	$(VENV)/bin/deptry .
-	$(VENV)/bin/lint-imports
+	rm -rf $(LINT_PATH) && mkdir -p $(LINT_PATH)/actmine
+	ln -s $(CURDIR)/agent/toplevel/__init__.py $(LINT_PATH)/actmine/__init__.py
+	for d in agent sandbox evaluators store prompts; do ln -s $(CURDIR)/$$d $(LINT_PATH)/actmine/$$d; done
+	PYTHONPATH=$(LINT_PATH) $(VENV)/bin/lint-imports
 
 bench: $(DEV_STAMP)
 	$(VENV)/bin/actmine bench admission

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from actmine.evaluators.lab import LabConfig
+from actmine.evaluators.tasks import LEGACY_TASKS
 from actmine.evaluators.trainer import TrainSpec
 from actmine.sandbox.admission import AdmissionConfig
 from actmine.sandbox.errors import UserError
@@ -107,14 +108,17 @@ LAB_PROFILES: dict[str, dict] = {
     "default": {},
     # one seed, 300 steps: a few seconds per candidate (CI's fresh-machine demo, smoke tests)
     "quick": {"seeds": [0], "steps": 300},
+    # lab version 3's design (twelve tasks, ReLU-anchored scores, mean over tasks): what
+    # `actmine bench alignment` compares the current design against
+    "legacy": {"tasks": list(LEGACY_TASKS), "anchor": "relu", "aggregate": "mean"},
 }
 
 
 class LabSettings(_Strict):
     """Mirrors evaluators.lab.LabConfig and evaluators.trainer.TrainSpec (see docs/lab.md)."""
 
-    profile: Literal["default", "quick"] = Field("default", description="preset of the keys "
-                                                 "below that the config leaves unset")
+    profile: Literal["default", "quick", "legacy"] = Field(
+        "default", description="preset of the keys below that the config leaves unset")
     tasks: list[str] = list(_LAB.tasks)
     seeds: list[int] = Field(list(_LAB.seeds), min_length=1)
     hidden: int = Field(_TRAIN.hidden, ge=1, le=4096)
@@ -128,6 +132,11 @@ class LabSettings(_Strict):
     short_fraction: float = Field(_LAB.short_fraction, gt=0, le=1)
     short_threshold: float = _LAB.short_threshold
     cascade: bool = _LAB.cascade
+    anchor: Literal["relu", "naive"] = Field(_LAB.anchor, description="score a task against "
+                                             "ReLU only, or also the naive extrapolators")
+    aggregate: Literal["mean", "family_mean", "worst_family"] = Field(
+        _LAB.aggregate, description="combine task scores: over tasks, over families, or the "
+        "worst family")
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$")
 
     @model_validator(mode="before")
@@ -157,7 +166,7 @@ class LabSettings(_Strict):
         return LabConfig(tasks=tuple(self.tasks), seeds=tuple(self.seeds), train=spec,
                          short_fraction=self.short_fraction,
                          short_threshold=self.short_threshold, cascade=self.cascade,
-                         device=self.device)
+                         anchor=self.anchor, aggregate=self.aggregate, device=self.device)
 
 
 class ExecutorSettings(_Strict):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from actmine.sandbox.errors import UserError
 
-TASKS_VERSION = 2
+TASKS_VERSION = 3
 MAX_INPUTS = 3
 
 Formula = Callable[[np.ndarray], np.ndarray]  # (n, d) -> (n,)
@@ -80,6 +80,15 @@ def _x(v: np.ndarray) -> np.ndarray:
 SYM = ((-2.0, -1.0), (1.0, 2.0))  # OOD bands around the train interval [-1, 1]
 TWO_PI = 2 * math.pi
 
+def _saw(v: np.ndarray) -> np.ndarray:
+    """A sawtooth of period 1 and amplitude 0.5, smoothed over the last 10% of each period
+    (a jump is not learnable by a smooth network, and its OOD error would be all jump)."""
+    phase = v - np.floor(v)
+    return np.where(phase < 0.9, phase / 0.9, (1 - phase) / 0.1) - 0.5
+
+
+IN_BOX = ((-1.0, 1.0),)  # potency tasks are tested on fresh points of the training box
+
 TASKS: tuple[Task, ...] = (
     # ---- polynomials: does the network keep the right growth outside the data?
     Task("square", "polynomial", "x^2", lambda v: _x(v) ** 2, 1, (-1, 1), SYM),
@@ -108,9 +117,37 @@ TASKS: tuple[Task, ...] = (
     Task("feynman_I_50_26", "physics", "x = x1 (cos(w t) + 0.5 cos^2(w t))",
          lambda v: v[:, 0] * (np.cos(v[:, 1] * v[:, 2]) + 0.5 * np.cos(v[:, 1] * v[:, 2]) ** 2),
          3, (0.5, 1.5), ((1.5, 2.5),)),
+    # ---- trend plus period: continue both the growth and the pattern (a line is not enough)
+    Task("trend_sine", "trend", "x + 0.5 sin(2 pi x)",
+         lambda v: _x(v) + 0.5 * np.sin(TWO_PI * _x(v)), 1, (-1, 1), SYM),
+    Task("sawtooth_ramp", "trend", "0.5 x + saw(2x)", lambda v: 0.5 * _x(v) + _saw(2 * _x(v)),
+         1, (-1, 1), SYM),
+    Task("slow_wave", "trend", "sin(x) + 0.2 x", lambda v: np.sin(_x(v)) + 0.2 * _x(v), 1,
+         (-4, 4), ((-8, -4), (4, 8))),
+    # ---- growth: the target keeps growing where the data end, so a constant is wrong
+    Task("abs", "growth", "|x|", lambda v: np.abs(_x(v)), 1, (-1, 1), SYM),
+    Task("ramp", "growth", "log(1 + exp(4x)) / 4", lambda v: np.logaddexp(0, 4 * _x(v)) / 4,
+         1, (-1, 1), SYM),
+    Task("cone", "growth", "sqrt(x0^2 + x1^2)", lambda v: np.sqrt(v[:, 0] ** 2 + v[:, 1] ** 2),
+         2, (-1, 1), SYM),
+    # ---- potency: hard to fit in distribution, tested on fresh points of the training box
+    Task("ripple", "potency", "sin(4 pi x) + 0.5 sin(6 pi x)",
+         lambda v: np.sin(4 * math.pi * _x(v)) + 0.5 * np.sin(6 * math.pi * _x(v)), 1,
+         (-1, 1), IN_BOX),
+    Task("bumps", "potency", "sum of three narrow Gaussians",
+         lambda v: sum(np.exp(-40 * (_x(v) - c) ** 2) for c in (-0.6, 0.0, 0.5)), 1, (-1, 1),
+         IN_BOX),
+    Task("interact", "potency", "sin(pi x0) cos(pi x1) x2",
+         lambda v: np.sin(math.pi * v[:, 0]) * np.cos(math.pi * v[:, 1]) * v[:, 2], 3, (-1, 1),
+         IN_BOX),
 )
 
-FAMILIES = ("polynomial", "harmonic", "physics")
+FAMILIES = ("polynomial", "harmonic", "physics", "trend", "growth", "potency")
+# The tasks of a lab that names none (LabConfig.tasks empty).
+DEFAULT_TASKS = tuple(t.name for t in TASKS)
+# The twelve tasks of lab version 3 (the legacy design, kept for comparison).
+LEGACY_TASKS = ("square", "cubic", "quartic", "bilinear", "sine", "two_tone", "damped", "phase",
+                "feynman_I_6_2a", "feynman_I_14_4", "feynman_I_12_4", "feynman_I_50_26")
 
 
 class UnknownTask(UserError, LookupError):
@@ -119,7 +156,7 @@ class UnknownTask(UserError, LookupError):
 
 def get_tasks(names: list[str] | tuple[str, ...] | None = None) -> tuple[Task, ...]:
     if not names:
-        return TASKS
+        names = DEFAULT_TASKS
     by_name = {t.name: t for t in TASKS}
     unknown = [n for n in names if n not in by_name]
     if unknown:

@@ -22,7 +22,8 @@ from .app import LAB_PROFILE_HELP, app
 from .console import json_safe, out
 from .errors import handles_errors
 
-FAMILY_SHORT = {"polynomial": "poly", "harmonic": "harm", "physics": "phys"}
+FAMILY_SHORT = {"polynomial": "poly", "harmonic": "harm", "physics": "phys", "trend": "trend",
+                "growth": "grow", "potency": "pot"}
 
 
 @app.command()

@@ -186,3 +186,41 @@ def bench_search(evaluations: int = typer.Option(60, min=10, help="fresh lab eva
         print(json.dumps(result, indent=2))
         return
     out.print("\n".join(bench_search_.lines(result)), soft_wrap=True, highlight=False, markup=False)
+
+
+@bench_app.command("alignment")
+@handles_errors
+def alignment(designs: list[str] = typer.Option(["legacy", "default"], "--design",
+                                                help="a lab profile (legacy, default, quick) or a "
+                                                "TOML config; repeat to compare designs"),
+              profile: str = typer.Option("quick", help="transfer profile (quick: CPU)"),
+              workers: int | None = typer.Option(None, min=1, help="worker processes "
+                                                 "(default: one per core)"),
+              device: str = typer.Option("cpu", help="cpu or cuda, for the transfer jobs"),
+              resamples: int = typer.Option(2000, min=100, help="bootstrap resamples"),
+              png: Path = typer.Option(Path("bench-alignment.png"), help="the scatter plot"),
+              as_json: bool = typer.Option(False, "--json", help="print JSON")):
+    """Rank agreement of lab fitness with downstream transfer over a panel of activations."""
+    from ..bench import alignment as bench_alignment
+
+    parsed = [bench_alignment.Design.parse(spec) for spec in designs]
+    bar = Progress("alignment: transfer", total=None, unit="jobs").start()
+
+    def transfer_progress(job, result, cached):
+        bar.advance(status=f"{job.benchmark} {job.label} seed {job.seed}")
+
+    def lab_result(design, scoring):
+        what = (f"{scoring.evaluation.fitness:+.3f}" if scoring.evaluation
+                else f"rejected: {scoring.admission.reason}")
+        bar.note(f"{design}: {scoring.name} {what}")
+
+    try:
+        result = bench_alignment.run(parsed, profile, workers, device, png, resamples,
+                                     transfer_progress, bar.note, lab_result)
+    finally:
+        bar.close()
+    if as_json:
+        print(json.dumps(bench_alignment.payload(result), indent=2))
+        return
+    out.print("\n".join(bench_alignment.lines(result)), soft_wrap=True, highlight=False,
+              markup=False)

@@ -70,16 +70,14 @@ def transfer(files: list[Path] | None = typer.Argument(None, help="Python files 
         activations.append(replace(candidate, label=label))
     user_dir = shared_cache_dir().parent
     ctx = Context(device, user_dir / "transfer-data")
-    runner.prepare_data(chosen, profile, ctx, note=lambda m: err.print(f"[dim]{m}[/dim]"))
-    jobs = runner.plan(chosen, activations, profile)
-    store = runner.ResultStore(user_dir / "transfer")
-    progress = _Progress(len(jobs))
+    jobs = sum(len(b.seeds(profile)) for b in chosen) * len(activations)
+    progress = _Progress(jobs)
     started = time.monotonic()
     try:
-        results = runner.run_jobs(jobs, store, ctx, workers or runner.default_workers(device),
-                                  progress.update)
+        results = runner.measure(chosen, activations, profile, ctx, user_dir / "transfer",
+                                 workers or runner.default_workers(device), progress.update,
+                                 note=lambda m: err.print(f"[dim]{m}[/dim]"))
     finally:
-        store.close()
         progress.stop()
     labels = [a.label for a in activations]
     seeds = {b.name: len(b.seeds(profile)) for b in chosen}

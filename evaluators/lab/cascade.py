@@ -28,8 +28,10 @@ from ..batching import Failed, candidate_bytes, fitting_batch, run_in_batches
 from ..tasks import get_tasks
 from ..trainer import Activation, BatchResult
 from .config import LabConfig, device_of
-from .records import LOG_RATIO_CAP, WORST_FITNESS, Evaluation, StageResult, TaskScore
+from .naive import naive_losses
+from .records import WORST_FITNESS, Evaluation, StageResult, TaskScore
 from .references import References, compute_references
+from .scoring import aggregate, task_scores
 from .training import train_together, training_callable
 
 PROBE_RANGE = 20.0  # pre-activations of these small nets stay well inside +-20
@@ -69,27 +71,26 @@ def run_stages(acts: list[Activation], config: LabConfig, stage: str, references
 
 def _stage_result(result: BatchResult, tasks, ref_test: np.ndarray, config: LabConfig,
                   stage: str, seconds: float) -> StageResult:
-    test, train, ref = result.test_mse.mean(axis=1), result.train_mse.mean(axis=1), ref_test.mean(axis=1)
     finite = bool(np.all(np.isfinite(result.test_mse)) and np.all(np.isfinite(result.train_mse))
                   and result.steps_done == config.train.steps)
-    scores = []
-    for i, task in enumerate(tasks):
-        ratio = _capped(math.log(max(test[i], 1e-30) / ref[i])) if finite else WORST_FITNESS
-        scores.append(TaskScore(task.name, task.family, float(train[i]), float(test[i]),
-                                float(ratio), float(ref[i])))
+    mean_naive, linear_naive = naive_losses(config)
+    naive_seeds = np.minimum(mean_naive, linear_naive)  # the best naive extrapolator, per seed
+    test, train = result.test_mse.mean(axis=1), result.train_mse.mean(axis=1)
+    ref, naive = ref_test.mean(axis=1), naive_seeds.mean(axis=1)
+    families = [task.family for task in tasks]
     if finite:
-        fitness = float(np.mean([s.log_ratio for s in scores]))
-        per_seed = np.clip(np.log(np.maximum(result.test_mse, 1e-30) / ref_test),
-                           -LOG_RATIO_CAP, LOG_RATIO_CAP).mean(axis=0)
+        scores = task_scores(test, ref, naive, config.anchor)
+        fitness = float(aggregate(scores, families, config.aggregate))
+        per_seed = aggregate(task_scores(result.test_mse, ref_test, naive_seeds, config.anchor),
+                             families, config.aggregate)
         seed_fitness = tuple(float(v) for v in per_seed)
     else:
+        scores = np.full(len(tasks), WORST_FITNESS)
         fitness, seed_fitness = WORST_FITNESS, ()
-    return StageResult(stage, fitness, seconds, tuple(scores), finite,
-                       result.steps_done, seed_fitness)
-
-
-def _capped(log_ratio: float) -> float:
-    return min(max(log_ratio, -LOG_RATIO_CAP), LOG_RATIO_CAP)
+    rows = tuple(TaskScore(task.name, task.family, float(train[i]), float(test[i]),
+                           float(scores[i]), float(ref[i]), float(naive[i]))
+                 for i, task in enumerate(tasks))
+    return StageResult(stage, fitness, seconds, rows, finite, result.steps_done, seed_fitness)
 
 
 def _diverged_reason(result: StageResult) -> str:

@@ -16,7 +16,8 @@ from actmine.sandbox.errors import UserError
 from ..tasks import TASKS_VERSION, get_tasks
 from ..trainer import TrainSpec
 
-LAB_VERSION = 3
+# 4: task scores anchored at the naive extrapolators, families aggregated, new task families
+LAB_VERSION = 4
 
 
 class LabError(UserError, ValueError):
@@ -31,6 +32,8 @@ class LabConfig:
     short_fraction: float = 0.25  # of the steps, on the first seed only
     short_threshold: float = 0.5  # run the full stage only if short fitness is below this
     cascade: bool = True
+    anchor: str = "naive"  # how a task is scored (lab/scoring.py): "relu" | "naive"
+    aggregate: str = "family_mean"  # how tasks combine: "mean" | "family_mean" | "worst_family"
     device: str = "cpu"  # "auto" picks CUDA where the worker has it (resolved there)
 
     @property
@@ -42,7 +45,8 @@ class LabConfig:
     def train_hash(self) -> str:
         """Identity of one training run (the cascade settings do not change it): the key of
         ReLU's reference losses, shared by cascaded and full-only evaluations."""
-        return _digest(self, exclude=("device", "short_fraction", "short_threshold", "cascade"))
+        return _digest(self, exclude=("device", "short_fraction", "short_threshold", "cascade",
+                                      "anchor", "aggregate"))
 
     def short_stage(self) -> LabConfig:
         steps = max(1, int(round(self.train.steps * self.short_fraction)))

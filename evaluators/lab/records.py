@@ -8,15 +8,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..tasks import FAMILIES
+from .scoring import LOG_RATIO_CAP  # noqa: F401 - re-exported: a record's bound
 
 WORST_FITNESS = 10.0  # for candidates whose training diverges (NaN/inf) or fails
-# A task's log ratio counts at most +-log(100): beyond 100x better or worse than ReLU a task
-# is saturated. Standard activations stay inside this range (the widest, tanh on the
-# Gaussian, is -4.8); what the cap removes are degenerate regimes where float noise would
-# decide the score: x^2 networks represent the polynomial tasks exactly (OOD MSE 1e-11,
-# log ratio -30, while they cannot even fit a sine) and catastrophic blow-ups. It also
-# keeps every finite candidate strictly better than a diverged one (WORST_FITNESS).
-LOG_RATIO_CAP = math.log(100.0)
+# A task's log ratio counts at most +-log(100) (LOG_RATIO_CAP): beyond 100x better or worse
+# than ReLU a task is saturated. Standard activations stay inside this range; what the cap
+# removes are degenerate regimes where float noise would decide the score: x^2 networks
+# represent the polynomial tasks exactly (OOD MSE 1e-11, log ratio -30, while they cannot
+# even fit a sine) and catastrophic blow-ups. It also keeps every finite candidate strictly
+# better than a diverged one (WORST_FITNESS).
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,9 @@ class TaskScore:
     family: str
     train_mse: float  # mean over seeds
     test_mse: float  # mean over seeds (out of distribution)
-    log_ratio: float  # log(test_mse / ReLU test_mse)
+    log_ratio: float  # the task's score: log(test_mse / ReLU's), anchored (lab/scoring.py)
     relu_test_mse: float = 0.0  # ReLU's OOD MSE on this task (same seeds and steps)
+    naive_test_mse: float | None = None  # the best naive extrapolator's (mean or linear fit)
 
 
 @dataclass(frozen=True)

@@ -151,5 +151,19 @@ def run_jobs(jobs: list[Job], store: ResultStore, ctx: Context, workers: int,
     return results
 
 
+def measure(benchmarks: list[Benchmark], activations: list[Activation], profile: str,
+            ctx: Context, store_dir: Path, workers: int, progress: Progress,
+            note: Callable[[str], None] = lambda _: None) -> dict[tuple[str, str, int], dict]:
+    """Every (benchmark, activation, seed) of the profile: cached results, and the rest run
+    (committed to the store in ``store_dir`` as each finishes). Results by (benchmark,
+    label, seed)."""
+    prepare_data(benchmarks, profile, ctx, note)
+    store = ResultStore(store_dir)
+    try:
+        return run_jobs(plan(benchmarks, activations, profile), store, ctx, workers, progress)
+    finally:
+        store.close()
+
+
 def default_workers(device: str) -> int:
     return max(1, os.cpu_count() or 1) if device == "cpu" else 2

@@ -1,0 +1,251 @@
+"""``actmine bench alignment``: does lab fitness rank activations the way downstream
+transfer does?
+
+The lab is only as good as its agreement with transfer. Over a panel of known activations
+(evaluators/known.py, role "panel": baselines, literature functions, the kinds a search
+finds), this measures, in one run:
+
+- each lab design's fitness for every panel function (the full lab, no cascade; a design is
+  a lab profile name or a TOML config, so two designs are compared side by side);
+- every function's downstream transfer summary (``actmine transfer``'s benchmarks at a
+  profile, mean log(error ReLU / error) overall and per family);
+- the Spearman rank correlation between the two (lab fitness is lower-is-better, so the
+  correlation is taken with its negative: + means the lab ranks as transfer does), with a
+  paired bootstrap interval, overall and per transfer family;
+- the transfer side's own reliability: the rank agreement of its even and odd seeds
+  (split-half), so a family too noisy to be ranked by anything is seen as such.
+
+Everything is cached (lab evaluations by lab hash and IR hash, transfer jobs by IR hash and
+seed), so a second design or a second run costs only what changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+import numpy as np
+from actmine.evaluators.known import PANEL, Known, with_role
+from actmine.evaluators.transfer import registry, runner, summary
+from actmine.evaluators.transfer.common import Context
+from actmine.evaluators.transfer.references import Activation
+from actmine.store.cache import shared_cache_dir
+from scipy import stats
+
+from .. import api
+from ..config import LAB_PROFILES, Settings, load_settings
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Design:
+    """A lab design: a profile of [lab] keys, or a TOML config."""
+
+    name: str
+    settings: Settings
+
+    @classmethod
+    def parse(cls, spec: str) -> Design:
+        if spec in LAB_PROFILES:
+            return cls(spec, load_settings(None, {"lab.profile": spec}))
+        return cls(Path(spec).stem, load_settings(spec))
+
+
+@dataclass(frozen=True)
+class Correlation:
+    rho: float | None
+    low: float | None
+    high: float | None
+    n: int
+
+
+@dataclass
+class Alignment:
+    panel: list[str]
+    designs: list[str]
+    lab_hashes: dict[str, str]
+    fitness: dict[str, dict[str, float]]  # design -> function -> lab fitness
+    lab_families: dict[str, dict[str, dict[str, float]]]  # design -> function -> family vector
+    transfer: dict[str, dict[str, float | None]]  # function -> transfer family (and "all")
+    correlations: dict[str, dict[str, Correlation]]  # design -> transfer family -> rho
+    reliability: dict[str, Correlation]  # transfer family -> split-half agreement
+    families: list[str] = field(default_factory=list)  # transfer families, then "all"
+    png: str | None = None
+
+
+# ------------------------------------------------------------------ statistics
+def spearman(x: np.ndarray, y: np.ndarray, resamples: int = 2000,
+             seed: int = 0) -> Correlation:
+    """Spearman's rho with a 95% paired bootstrap (percentile) interval over functions."""
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = np.asarray(x)[keep], np.asarray(y)[keep]
+    if len(x) < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return Correlation(None, None, None, int(len(x)))
+    rho = float(stats.spearmanr(x, y).statistic)
+
+    def statistic(a, b):
+        value = stats.spearmanr(a, b).statistic
+        return 0.0 if math.isnan(value) else value
+
+    interval = stats.bootstrap((x, y), statistic, paired=True, vectorized=False,
+                               n_resamples=resamples, method="percentile",
+                               random_state=np.random.default_rng(seed)).confidence_interval
+    return Correlation(rho, float(interval.low), float(interval.high), int(len(x)))
+
+
+# ---------------------------------------------------------------------- parts
+def lab_side(design: Design, panel: tuple[Known, ...], workers: int | None,
+             on_result: Callable[[api.Scoring], None] | None = None) -> tuple[str, dict]:
+    """(lab hash, {function: Evaluation}) under this design, the full lab for each."""
+    executor = api.local_executor(design.settings, workers)
+    with api.session(design.settings, executor, full=True) as lab:
+        scorings = anyio.run(api.score_many_async, lab, [(k.name, k.source) for k in panel],
+                             on_result)
+        lab_hash = lab.lab_config.hash
+    return lab_hash, {s.name: s.evaluation for s in scorings}
+
+
+def panel_activations(panel: tuple[Known, ...]) -> list[Activation]:
+    """The panel as transfer columns (admitted through the one trusted path)."""
+    async def admit_all(lab):
+        found = []
+        for known in panel:
+            admission, _ = await lab.admit(known.source)
+            if admission.admitted:
+                found.append(Activation(known.short, admission.ir, known.formula))
+        return found
+
+    with api.session(load_settings(None)) as lab:
+        return anyio.run(admit_all, lab)
+
+
+def transfer_side(activations: list[Activation], profile: str, workers: int, device: str,
+                  progress, note) -> tuple[dict, dict, list[str]]:
+    """({function: {family: mean log ratio, "all": ...}}, split-half reliability, families)."""
+    benchmarks = registry.select(None)
+    user_dir = shared_cache_dir().parent
+    results = runner.measure(benchmarks, activations, profile, Context(device,
+                             user_dir / "transfer-data"), user_dir / "transfer", workers,
+                             progress, note)
+    labels = [a.label for a in activations]
+    families = list(dict.fromkeys(b.family for b in benchmarks))
+
+    def means(seeds=None) -> dict[str, dict[str, float | None]]:
+        table = summary.cells(benchmarks, labels, profile, results, seeds)
+        return summary.family_means(benchmarks, summary.log_ratios(benchmarks, labels, table))
+
+    longest = max(len(b.seeds(profile)) for b in benchmarks)
+    even = means(tuple(range(0, longest, 2)))
+    odd = means(tuple(range(1, longest, 2)))
+    reliability = {fam: spearman(_column(even, labels, fam), _column(odd, labels, fam))
+                   for fam in [*families, ALL]}
+    return means(), reliability, families
+
+
+def _column(table: dict[str, dict[str, float | None]], labels: list[str], key: str) -> np.ndarray:
+    return np.array([np.nan if table[label].get(key) is None else table[label][key]
+                     for label in labels], dtype=float)
+
+
+# ------------------------------------------------------------------------ run
+def run(designs: list[Design], profile: str, workers: int | None, device: str, png: Path,
+        resamples: int, transfer_progress, note: Callable[[str], None],
+        on_lab_result: Callable[[str, api.Scoring], None] | None = None) -> Alignment:
+    panel = with_role(PANEL)
+    activations = panel_activations(panel)
+    names = [a.label for a in activations]
+    by_short = {k.short: k for k in panel}
+    transfer, reliability, families = transfer_side(
+        activations, profile, workers or runner.default_workers(device), device,
+        transfer_progress, note)
+    fitness, lab_families, hashes, correlations = {}, {}, {}, {}
+    for design in designs:
+        note(f"lab design {design.name}: the panel's {len(names)} functions, full lab")
+        hashes[design.name], evaluations = lab_side(
+            design, tuple(by_short[n] for n in names), workers,
+            (lambda s, d=design.name: on_lab_result(d, s)) if on_lab_result else None)
+        by_name = {by_short[n].name: evaluations[by_short[n].name] for n in names}
+        fitness[design.name] = {n: by_name[by_short[n].name].fitness for n in names}
+        lab_families[design.name] = {n: by_name[by_short[n].name].family_log_ratios
+                                     for n in names}
+        lab = -np.array([fitness[design.name][n] for n in names], dtype=float)
+        correlations[design.name] = {fam: spearman(lab, _column(transfer, names, fam), resamples)
+                                     for fam in [*families, ALL]}
+    result = Alignment(names, [d.name for d in designs], hashes, fitness, lab_families,
+                       transfer, correlations, reliability, [*families, ALL])
+    result.png = str(plot(result, png))
+    return result
+
+
+def plot(result: Alignment, path: Path) -> Path:
+    """One panel per design: lab fitness (x) against the transfer summary (y), labelled."""
+    from ..report import style
+
+    with style.active():
+        fig, axes = style.figure(cols=len(result.designs), height=4.2,
+                                 width=5.2 * len(result.designs))
+        for ax, design in zip(axes[0], result.designs):
+            xs = [result.fitness[design][n] for n in result.panel]
+            ys = [result.transfer[n][ALL] for n in result.panel]
+            ax.scatter(xs, ys, s=18, color=style.TRAIN)
+            for name, x, y in zip(result.panel, xs, ys):
+                if y is not None:
+                    ax.annotate(name, (x, y), fontsize=7, xytext=(3, 2),
+                                textcoords="offset points")
+            c = result.correlations[design][ALL]
+            rho = f"{c.rho:+.2f} [{c.low:+.2f}, {c.high:+.2f}]" if c.rho is not None else "n/a"
+            ax.set_title(f"{design} (lab {result.lab_hashes[design][:8]}): Spearman {rho}",
+                         fontsize=9)
+            ax.set_xlabel("lab fitness (lower is better)")
+            ax.set_ylabel("transfer: mean log(error ReLU / error)")
+            ax.axhline(0.0, color=style.MUTED, linewidth=0.8, linestyle=(0, (4, 2)))
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(style.to_png(fig))
+    return path
+
+
+def lines(result: Alignment) -> list[str]:
+    """The tables a person reads: correlations per design and family, then the panel."""
+    def fmt(c: Correlation) -> str:
+        return "n/a" if c.rho is None else f"{c.rho:+.2f} [{c.low:+.2f},{c.high:+.2f}]"
+
+    width = 22
+    head = f"{'':<18}" + "".join(f"{fam:>{width}}" for fam in result.families)
+    out = ["Spearman rank correlation of -(lab fitness) with transfer (95% bootstrap interval; "
+           f"{len(result.panel)} functions)", head]
+    for design in result.designs:
+        out.append(f"{design:<18}" + "".join(f"{fmt(result.correlations[design][f]):>{width}}"
+                                             for f in result.families))
+    out.append(f"{'transfer split-half':<18}" + "".join(
+        f"{fmt(result.reliability[f]):>{width}}" for f in result.families))
+    out.append("")
+    fam_cols = result.families
+    out.append(f"{'function':<12}" + "".join(f"{d[:14]:>15}" for d in result.designs)
+               + "".join(f"{f[:11]:>12}" for f in fam_cols))
+    order = sorted(result.panel, key=lambda n: -(result.transfer[n][ALL] or -9))
+    for name in order:
+        cells = "".join(f"{result.fitness[d][name]:>+15.3f}" for d in result.designs)
+        cells += "".join(f"{result.transfer[name][f]:>+12.3f}" if result.transfer[name][f]
+                         is not None else f"{'n/a':>12}" for f in fam_cols)
+        out.append(f"{name:<12}{cells}")
+    out.append(f"(lab fitness: lower is better; transfer: + is better than ReLU; figure "
+               f"{result.png})")
+    return out
+
+
+def payload(result: Alignment) -> dict:
+    def c(x: Correlation) -> dict:
+        return {"rho": x.rho, "low": x.low, "high": x.high, "n": x.n}
+
+    return {"panel": result.panel, "designs": result.designs, "lab_hashes": result.lab_hashes,
+            "fitness": result.fitness, "lab_families": result.lab_families,
+            "transfer": result.transfer,
+            "correlations": {d: {f: c(v) for f, v in fams.items()}
+                             for d, fams in result.correlations.items()},
+            "reliability": {f: c(v) for f, v in result.reliability.items()},
+            "png": result.png}
