@@ -200,6 +200,9 @@ class DatabaseSettings(_Strict):
     reset_fraction: float = Field(_DATABASE.reset_fraction, ge=0, lt=1)
     parent_alpha: float = Field(_DATABASE.parent_alpha, ge=0, le=10)
     inspirations: int = Field(_DATABASE.inspirations, ge=0, le=16)
+    selection: Literal["scalar", "pareto"] = Field(
+        _DATABASE.selection, description="rank parents by fitness, or by Pareto front and "
+        "crowding over the lab's per-family scores")
     cells: dict[str, list[float]] = Field(
         default_factory=lambda: {name: list(edges) for name, edges in _DATABASE.cells},
         description="MAP-Elites axes: feature name -> ascending bin edges")
@@ -221,7 +224,7 @@ class DatabaseSettings(_Strict):
             islands=self.islands, migration_interval=self.migration_interval,
             reset_interval=self.reset_interval, reset_fraction=self.reset_fraction,
             parent_alpha=self.parent_alpha, inspirations=self.inspirations,
-            cells=tuple((k, tuple(map(float, v))) for k, v in self.cells.items()))
+            selection=self.selection, cells=tuple((k, tuple(map(float, v))) for k, v in self.cells.items()))
 
 
 class CacheSettings(_Strict):

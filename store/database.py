@@ -31,6 +31,7 @@ class DatabaseConfig:
     parent_alpha: float = 1.0  # power-law exponent of rank-based parent sampling
     inspirations: int = 2  # elites shown to a proposer besides the parent
     cells: tuple[tuple[str, tuple[float, ...]], ...] = DEFAULT_CELLS
+    selection: str = "scalar"  # parents ranked by fitness, or "pareto" over the objectives
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class ProgramDatabase:
         self.config = config or DatabaseConfig()
         self.seed = seed
         grid = CellGrid(self.config.cells)
-        self.islands = [Island(i, grid) for i in range(self.config.islands)]
+        self.islands = [Island(i, grid, self.config.selection)
+                        for i in range(self.config.islands)]
         self.evaluated = 0  # drives migrations and resets
         self.migrations = 0
         self.resets = 0

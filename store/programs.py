@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS programs (
     lab_hash TEXT,                   -- the lab configuration the fitness is measured under
     cached INTEGER NOT NULL DEFAULT 0,   -- evaluation (or, if rejected, admission) from a cache
     features TEXT NOT NULL DEFAULT '{}', -- behavioural features of the IR (store/features.py)
-    meta TEXT NOT NULL DEFAULT '{}'      -- proposer-specific JSON (e.g. the expression tree)
+    meta TEXT NOT NULL DEFAULT '{}',     -- proposer-specific JSON (e.g. the expression tree)
+    objectives TEXT NOT NULL DEFAULT '{}' -- the lab's vector: score per task family (and more)
 );
 CREATE INDEX IF NOT EXISTS programs_fitness ON programs(fitness);
 CREATE INDEX IF NOT EXISTS programs_ir ON programs(ir_hash);
@@ -92,6 +93,9 @@ class Program:
     meta: dict = field(default_factory=dict)
     created: float = 0.0
     features: dict = field(default_factory=dict)
+    # What selection may weigh besides fitness: the lab's score per task family (lower is
+    # better, 0 is ReLU), the held-out validation score, the transfer proxy's.
+    objectives: dict = field(default_factory=dict)
     seq: int | None = None  # set when finished; None while the proposal is in flight
     finished: float | None = None
 
@@ -124,9 +128,17 @@ class ProgramLog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
+            self._migrate()
 
     def close(self) -> None:
         self._db.close()
+
+    def _migrate(self) -> None:
+        """Columns added since a run was made (run format 2 and early 3 lack ``objectives``)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(programs)")}
+        if "objectives" not in columns:
+            self._db.execute("ALTER TABLE programs ADD COLUMN objectives TEXT NOT NULL "
+                             "DEFAULT '{}'")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -172,6 +184,7 @@ class ProgramLog:
         row["parents"] = json.dumps(row["parents"])
         row["meta"] = json.dumps(row["meta"], sort_keys=True)
         row["features"] = json.dumps(row["features"], sort_keys=True)
+        row["objectives"] = json.dumps(row["objectives"], sort_keys=True)
         row["admitted"] = int(row["admitted"])
         row["cached"] = int(row["cached"])
         columns = ", ".join(row)
@@ -270,6 +283,7 @@ class ProgramLog:
         data["parents"] = tuple(json.loads(data["parents"]))
         data["meta"] = json.loads(data["meta"])
         data["features"] = json.loads(data["features"])
+        data["objectives"] = json.loads(data.get("objectives") or "{}")
         data["admitted"] = bool(data["admitted"])
         data["cached"] = bool(data["cached"])
         return Program(**data)

@@ -56,7 +56,7 @@ class Pipeline:
         ev = scored.evaluation
         return replace(program, fitness=ev.fitness, stage=ev.stage, status=ev.status,
                        reason=ev.reason or "evaluated", lab_hash=ev.lab_hash,
-                       cached=scored.cached)
+                       cached=scored.cached, objectives=ev.objectives)
 
     async def evaluate(self, admission: Admission, program_id: int) -> Scored | None:
         """The cached evaluation, or a fresh one the budget pays for; None when it cannot."""

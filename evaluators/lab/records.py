@@ -76,6 +76,11 @@ class Evaluation:
         return out
 
     @property
+    def objectives(self) -> dict[str, float]:
+        """What selection may weigh: the score of each task family (lower is better)."""
+        return {f"family:{fam}": value for fam, value in self.family_log_ratios.items()}
+
+    @property
     def train_mse(self) -> float:
         return float(np.mean([t.train_mse for t in self.tasks])) if self.tasks else math.inf
 
