@@ -132,6 +132,8 @@ class LabSettings(_Strict):
     short_fraction: float = Field(_LAB.short_fraction, gt=0, le=1)
     short_threshold: float = _LAB.short_threshold
     cascade: bool = _LAB.cascade
+    validation: list[str] = Field(list(_LAB.validation), description="task families or tasks "
+                                  "scored for every candidate but never part of its fitness")
     anchor: Literal["relu", "naive"] = Field(_LAB.anchor, description="score a task against "
                                              "ReLU only, or also the naive extrapolators")
     aggregate: Literal["mean", "family_mean", "worst_family"] = Field(
@@ -145,6 +147,18 @@ class LabSettings(_Strict):
         if isinstance(data, dict) and data.get("profile") in LAB_PROFILES:
             data = {**LAB_PROFILES[data["profile"]], **data}
         return data
+
+    @field_validator("validation")
+    @classmethod
+    def _known_validation(cls, names: list[str]) -> list[str]:
+        from actmine.evaluators.tasks import FAMILIES, TASKS
+
+        known = set(FAMILIES) | {t.name for t in TASKS}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"unknown validation task or family {unknown}; families: "
+                             f"{', '.join(FAMILIES)}")
+        return names
 
     @field_validator("tasks")
     @classmethod
@@ -166,7 +180,8 @@ class LabSettings(_Strict):
         return LabConfig(tasks=tuple(self.tasks), seeds=tuple(self.seeds), train=spec,
                          short_fraction=self.short_fraction,
                          short_threshold=self.short_threshold, cascade=self.cascade,
-                         anchor=self.anchor, aggregate=self.aggregate, device=self.device)
+                         validation=tuple(self.validation), anchor=self.anchor,
+                         aggregate=self.aggregate, device=self.device)
 
 
 class ExecutorSettings(_Strict):

@@ -22,7 +22,6 @@ import torch
 
 from .lab import LabConfig, device_of
 from .reference_loop import train_loop
-from .tasks import get_tasks
 from .trainer import Activation, matmul_flops, train_batched, train_many
 
 
@@ -63,7 +62,7 @@ def _protocol(config: LabConfig, steps: int | None):
     device = device_of(config)
     if device.type == "cpu":
         torch.set_num_threads(1)
-    tasks = get_tasks(config.tasks)
+    tasks = config.all_tasks()
     return (device, replace(config.train, steps=steps or config.train.steps), tasks,
             len(tasks) * len(config.seeds))
 

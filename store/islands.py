@@ -21,6 +21,9 @@ from .cells import Cell, CellGrid
 from .programs import Program
 
 SELECTIONS = ("scalar", "pareto")
+# Objectives selection may weigh: the lab's families and the transfer proxy; never the
+# held-out "validation" score, which exists to show over-fitting to what is selected on.
+SELECTABLE = ("family:", "proxy")
 
 
 def rank_key(program: Program) -> tuple:
@@ -34,7 +37,7 @@ def ordered(programs: list[Program], selection: str = "scalar") -> list[Program]
     ok = [p for p in ranked if p.status == "ok"]
     if selection == "scalar" or len(ok) < 3:
         return ranked
-    keys = sorted({k for p in ok for k in p.objectives})
+    keys = sorted({k for p in ok for k in p.objectives if k.startswith(SELECTABLE)})
     if not keys:
         return ranked
     points = [[p.objectives.get(k, p.fitness) for k in keys] for p in ok]

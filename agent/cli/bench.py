@@ -94,9 +94,7 @@ def bench_lab(as_json: bool = typer.Option(False, "--json", help="print JSON"),
     by_name = {k.name: training_callable(api.check(k.source, settings).ir)
                for k in by_names(sorted(set(chosen), key=chosen.index))}
     if not as_json:
-        from actmine.evaluators.tasks import get_tasks
-
-        n = len(get_tasks(lab_config.tasks))
+        n = len(lab_config.all_tasks())
         err.print(f"[dim]training {n} tasks x {len(lab_config.seeds)} seeds with {baseline.name} "
                   f"on {target}, batched then one model at a time...[/dim]")
     with Progress("bench lab", total=2 + 2 * (candidates_per_batch > 1), unit="runs") as bar:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from actmine.evaluators.kernels import TRAINING_KERNELS
 from actmine.evaluators.lab import LabConfig
-from actmine.evaluators.tasks import MAX_INPUTS, Task, get_tasks
+from actmine.evaluators.tasks import MAX_INPUTS, Task
 from actmine.evaluators.trainer import forward, make_optimizer, stack_data, stack_models
 from actmine.sandbox.ir import ActivationIR
 
@@ -105,7 +105,7 @@ def retrain(ir: ActivationIR, lab: LabConfig, label: str = "the function",
     and the hidden pre-activations."""
     torch.set_num_threads(1)  # as the lab does: tiny matmuls lose to thread hand-offs
     device = torch.device("cpu")
-    tasks = get_tasks(lab.tasks)
+    tasks = lab.all_tasks()
     seed = lab.seeds[0]
     spec = lab.train
     x_tr, y_tr, x_te, y_te = stack_data(tasks, (seed,), spec, device)

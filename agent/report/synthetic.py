@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 from actmine.evaluators.lab import Evaluation, StageResult, TaskScore
-from actmine.evaluators.tasks import get_tasks
 from actmine.sandbox.admission import Admission
 from actmine.sandbox.fingerprint import source_fingerprint
 from actmine.sandbox.flops import flops_per_element
@@ -91,7 +90,7 @@ def build_synthetic_run(path: Path | str, programs: int = 1000, settings=None,
     rng = random.Random(seed)
     run = open_run(path, settings.identity(), create=True)
     lab, admission = settings.lab.to_config(), settings.admission.to_config()
-    tasks = get_tasks(lab.tasks)
+    tasks = lab.all_tasks()
     start = time.time() - 3 * programs
     evaluated: list[Program] = []
     seen_irs: list[Program] = []

@@ -25,7 +25,6 @@ from actmine.sandbox.flops import flops_per_element
 from actmine.sandbox.ir import ActivationIR
 
 from ..batching import Failed, candidate_bytes, fitting_batch, run_in_batches
-from ..tasks import get_tasks
 from ..trainer import Activation, BatchResult
 from .config import LabConfig, device_of
 from .naive import naive_losses
@@ -56,7 +55,7 @@ def run_stages(acts: list[Activation], config: LabConfig, stage: str, references
     """One stage for several candidates, trained together in batches that fit the device
     (``nodes``: the largest IR among them, for the memory estimate)."""
     started = time.perf_counter()
-    tasks = get_tasks(config.tasks)
+    tasks = config.all_tasks()
     _, ref_test = references.of(config)
     device = device_of(config)
     per_candidate = candidate_bytes(config.train, len(tasks) * len(config.seeds), nodes)
@@ -78,19 +77,29 @@ def _stage_result(result: BatchResult, tasks, ref_test: np.ndarray, config: LabC
     test, train = result.test_mse.mean(axis=1), result.train_mse.mean(axis=1)
     ref, naive = ref_test.mean(axis=1), naive_seeds.mean(axis=1)
     families = [task.family for task in tasks]
+    held_out = np.array([task in config.validation_tasks() for task in tasks])
+    selected = ~held_out
+    validation = None
     if finite:
         scores = task_scores(test, ref, naive, config.anchor)
-        fitness = float(aggregate(scores, families, config.aggregate))
-        per_seed = aggregate(task_scores(result.test_mse, ref_test, naive_seeds, config.anchor),
-                             families, config.aggregate)
+        # Fitness is the selection tasks' alone; the held-out ones are a separate figure.
+        picked = [f for f, keep in zip(families, selected) if keep]
+        fitness = float(aggregate(scores[selected], picked, config.aggregate))
+        per_seed = aggregate(task_scores(result.test_mse, ref_test, naive_seeds,
+                                         config.anchor)[selected], picked, config.aggregate)
         seed_fitness = tuple(float(v) for v in per_seed)
+        if held_out.any():
+            validation = float(aggregate(scores[held_out],
+                                         [f for f, out in zip(families, held_out) if out],
+                                         config.aggregate))
     else:
         scores = np.full(len(tasks), WORST_FITNESS)
         fitness, seed_fitness = WORST_FITNESS, ()
     rows = tuple(TaskScore(task.name, task.family, float(train[i]), float(test[i]),
-                           float(scores[i]), float(ref[i]), float(naive[i]))
+                           float(scores[i]), float(ref[i]), float(naive[i]), bool(held_out[i]))
                  for i, task in enumerate(tasks))
-    return StageResult(stage, fitness, seconds, rows, finite, result.steps_done, seed_fitness)
+    return StageResult(stage, fitness, seconds, rows, finite, result.steps_done, seed_fitness,
+                       validation)
 
 
 def _diverged_reason(result: StageResult) -> str:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 from actmine.sandbox.errors import UserError
 
-from ..tasks import TASKS_VERSION, get_tasks
+from ..tasks import TASKS, TASKS_VERSION, Task, UnknownTask, get_tasks
 from ..trainer import TrainSpec
 
 # 4: task scores anchored at the naive extrapolators, families aggregated, new task families
@@ -32,6 +32,9 @@ class LabConfig:
     short_fraction: float = 0.25  # of the steps, on the first seed only
     short_threshold: float = 0.5  # run the full stage only if short fitness is below this
     cascade: bool = True
+    # Task families (or tasks) trained and scored for every candidate but never part of its
+    # fitness: a held-out check that selection is not over-fitting the lab.
+    validation: tuple[str, ...] = ()
     anchor: str = "naive"  # how a task is scored (lab/scoring.py): "relu" | "naive"
     aggregate: str = "family_mean"  # how tasks combine: "mean" | "family_mean" | "worst_family"
     device: str = "cpu"  # "auto" picks CUDA where the worker has it (resolved there)
@@ -53,6 +56,20 @@ class LabConfig:
         return replace(self, seeds=self.seeds[:1], train=replace(self.train, steps=steps),
                        cascade=False)
 
+    def validation_tasks(self) -> tuple[Task, ...]:
+        chosen = []
+        for name in self.validation:
+            matches = [t for t in TASKS if name in (t.name, t.family)]
+            if not matches:
+                raise UnknownTask(f"validation {name!r} is neither a lab task nor a task family")
+            chosen += [t for t in matches if t not in chosen]
+        return tuple(chosen)
+
+    def all_tasks(self) -> tuple[Task, ...]:
+        """What one evaluation trains: the selection tasks, then the held-out validation ones."""
+        held_out = self.validation_tasks()
+        return tuple(t for t in get_tasks(self.tasks) if t not in held_out) + held_out
+
     def stages(self) -> list[tuple[LabConfig, str]]:
         """(configuration, name) of every training stage of the cascade, in order."""
         return ([(self.short_stage(), "short")] if self.cascade else []) + [(self, "full")]
@@ -64,7 +81,7 @@ class LabConfig:
     def from_dict(cls, data: dict) -> LabConfig:
         data = dict(data)
         train = TrainSpec(**data.pop("train", {}))
-        for key in ("tasks", "seeds"):
+        for key in ("tasks", "seeds", "validation"):
             if key in data:
                 data[key] = tuple(data[key])
         return cls(train=train, **data)
@@ -75,7 +92,7 @@ def _digest(config: LabConfig, exclude: tuple[str, ...]) -> str:
     for key in exclude:
         data.pop(key)
     data.update(lab_version=LAB_VERSION, tasks_version=TASKS_VERSION,
-                tasks=list(config.tasks) or [t.name for t in get_tasks()])
+                tasks=[t.name for t in config.all_tasks()])
     text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

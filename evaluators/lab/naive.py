@@ -14,14 +14,13 @@ import functools
 
 import numpy as np
 
-from ..tasks import get_tasks
 from .config import LabConfig
 
 
 @functools.lru_cache(maxsize=16)
 def naive_losses(config: LabConfig) -> tuple[np.ndarray, np.ndarray]:
     """(mean predictor, linear fit) OOD MSE per task and seed, on standardised targets."""
-    tasks = get_tasks(config.tasks)
+    tasks = config.all_tasks()
     spec = config.train
     mean = np.zeros((len(tasks), len(config.seeds)))
     linear = np.zeros_like(mean)

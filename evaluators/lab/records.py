@@ -28,6 +28,7 @@ class TaskScore:
     log_ratio: float  # the task's score: log(test_mse / ReLU's), anchored (lab/scoring.py)
     relu_test_mse: float = 0.0  # ReLU's OOD MSE on this task (same seeds and steps)
     naive_test_mse: float | None = None  # the best naive extrapolator's (mean or linear fit)
+    held_out: bool = False  # a validation task: scored, never part of fitness
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class StageResult:
     finite: bool
     steps: int = 0  # optimiser steps taken (fewer than configured if training diverged)
     seed_fitness: tuple[float, ...] = ()  # the fitness of each seed alone: its spread
+    validation: float | None = None  # the held-out tasks' score (same scale as fitness)
 
     @property
     def fitness_se(self) -> float:
@@ -67,18 +69,29 @@ class Evaluation:
         return self.stages[-1].tasks if self.stages else ()
 
     @property
+    def validation(self) -> float | None:
+        """The held-out validation tasks' score (None when the lab holds none out, or the
+        evaluation did not reach the full stage)."""
+        return self.stages[-1].validation if self.stages and self.stage == "full" else None
+
+    @property
     def family_log_ratios(self) -> dict[str, float]:
+        """Score per task family, of the selection tasks (the held-out ones are apart)."""
         out = {}
         for fam in FAMILIES:
-            vals = [t.log_ratio for t in self.tasks if t.family == fam]
+            vals = [t.log_ratio for t in self.tasks if t.family == fam and not t.held_out]
             if vals:
                 out[fam] = float(np.mean(vals))
         return out
 
     @property
     def objectives(self) -> dict[str, float]:
-        """What selection may weigh: the score of each task family (lower is better)."""
-        return {f"family:{fam}": value for fam, value in self.family_log_ratios.items()}
+        """The score of each task family (what selection may weigh) and the held-out
+        validation score (what it must not); lower is better."""
+        out = {f"family:{fam}": value for fam, value in self.family_log_ratios.items()}
+        if self.validation is not None:
+            out["validation"] = self.validation
+        return out
 
     @property
     def train_mse(self) -> float:
@@ -91,6 +104,7 @@ class Evaluation:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["family_log_ratios"] = self.family_log_ratios
+        data["validation"] = self.validation
         return data
 
     @classmethod
@@ -98,7 +112,8 @@ class Evaluation:
         stages = tuple(
             StageResult(s["stage"], s["fitness"], s["seconds"],
                         tuple(TaskScore(**t) for t in s["tasks"]), s["finite"],
-                        s.get("steps", 0), tuple(s.get("seed_fitness", ())))
+                        s.get("steps", 0), tuple(s.get("seed_fitness", ())),
+                        s.get("validation"))
             for s in data["stages"]
         )
         return cls(data["ir_hash"], data["lab_hash"], data["fitness"], data["stage"],

@@ -6,7 +6,6 @@ import torch
 from actmine.sandbox.ir import ActivationIR
 
 from ..kernels import TRAINING_KERNELS
-from ..tasks import get_tasks
 from ..trainer import Activation, BatchResult, train_many
 from .config import LabConfig, device_of
 
@@ -21,7 +20,7 @@ def train_together(acts: list[Activation], config: LabConfig) -> list[BatchResul
     device = device_of(config)
     if device.type == "cpu":
         torch.set_num_threads(1)  # one worker, one core; also what keeps CPU runs bit-identical
-    return train_many(acts, get_tasks(config.tasks), config.seeds, config.train, device)
+    return train_many(acts, config.all_tasks(), config.seeds, config.train, device)
 
 
 def train_one(act: Activation, config: LabConfig) -> BatchResult:

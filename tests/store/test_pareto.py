@@ -26,9 +26,10 @@ def test_crowding_keeps_the_extremes_and_the_lonely_first():
     assert pareto.order(points)[:2] in ([0, 3], [3, 0])
 
 
-def _program(pid: int, fitness: float, **objectives) -> Program:
+def _program(pid: int, fitness: float, **families) -> Program:
     return Program(id=pid, proposer="t", source="", admitted=True, ir_hash=f"ir{pid}",
-                   fitness=fitness, status="ok", objectives=objectives)
+                   fitness=fitness, status="ok",
+                   objectives={f"family:{k}": v for k, v in families.items()})
 
 
 def test_pareto_selection_keeps_a_specialist_the_average_would_bury():
@@ -39,6 +40,16 @@ def test_pareto_selection_keeps_a_specialist_the_average_would_bury():
     assert [p.id for p in scalar] == [1, 3, 2]
     front_first = ordered([average, specialist, dominated], "pareto")
     assert {p.id for p in front_first[:2]} == {1, 2} and front_first[2].id == 3
+
+
+def test_the_held_out_validation_score_is_never_selected_on():
+    a = _program(1, -0.5, a=-0.5, b=-0.5)
+    b = _program(2, -0.4, a=-0.4, b=-0.4)
+    c = _program(3, -0.3, a=-0.3, b=-0.3)
+    flipped = [Program(**{**p.to_dict(), "parents": (),
+                          "objectives": {**p.objectives, "validation": -p.fitness * 10}})
+               for p in (a, b, c)]
+    assert [p.id for p in ordered(flipped, "pareto")] == [1, 2, 3]
 
 
 def test_an_island_caches_its_order_until_its_elites_change():
