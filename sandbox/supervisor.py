@@ -285,6 +285,10 @@ def _explain_death(status: int, elapsed: float, limits: SandboxLimits) -> tuple[
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:
             return Category.TIMEOUT, f"used more than {limits.cpu_seconds} s of CPU"
+        if sig == signal.SIGSYS:  # seccomp kills on sockets, new processes and tracing
+            return Category.ESCAPE, ("made a system call the sandbox forbids (network, new "
+                                     "processes or tracing); activation functions may only "
+                                     "compute on x")
         if sig == signal.SIGSEGV:
             return Category.CRASHED, "crashed with a segmentation fault (deep recursion?)"
         if sig == signal.SIGKILL and elapsed >= limits.wall_seconds * 0.9:
