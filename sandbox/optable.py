@@ -35,19 +35,21 @@ FREE = frozenset({"alias", "detach", "positive", "scalar_tensor", "full"})
 # Per-element weights by ATen packet (aten.<packet>.<overload>).
 WEIGHTS: dict[str, int] = {
     **dict.fromkeys(
-        "add sub rsub mul neg abs relu sign sgn signbit floor ceil trunc frac round minimum "
-        "maximum min max fmin fmax square clamp_min clamp_max deg2rad rad2deg logical_and "
-        "logical_or logical_not logical_xor bitwise_and bitwise_or bitwise_xor bitwise_not "
-        "isnan isinf isfinite isposinf isneginf clone zeros_like ones_like full_like "
+        "add sub mul neg abs relu sign sgn floor ceil trunc frac round square clamp_min "
+        "clamp_max logical_not bitwise_not clone zeros_like ones_like full_like "
         "hardshrink".split(), 1),
-    **dict.fromkeys("leaky_relu hardtanh threshold clamp clip copysign lerp addcmul nan_to_num "
+    **dict.fromkeys("rsub minimum maximum min max deg2rad rad2deg logical_and logical_or "
+                    "logical_xor bitwise_and bitwise_or bitwise_xor isposinf isneginf "
+                    "leaky_relu hardtanh threshold clamp clip copysign lerp addcmul nan_to_num "
                     "softshrink".split(), 2),
-    # Comparisons write a bool tensor: measured at ~4 multiplications on CPU.
-    **dict.fromkeys("eq ne lt le gt ge".split(), 3),
-    "_to_copy": 3,  # dtype casts: measured 1.5-4 multiplications, more for bool -> float
+    "signbit": 3,
+    # Comparisons and tests write a bool tensor: several multiplications on CPU.
+    **dict.fromkeys("eq ne lt le gt ge isnan".split(), 4),
+    "_to_copy": 4,  # dtype casts: 1.5-4 multiplications, bool -> float the slowest
     **dict.fromkeys("div true_divide reciprocal sqrt rsqrt addcdiv hardsigmoid".split(), 4),
-    "hypot": 6,
-    **dict.fromkeys("fmod remainder".split(), 8),
+    **dict.fromkeys("isinf fmin fmax".split(), 6),
+    "hypot": 7, "isfinite": 10,
+    **dict.fromkeys("fmod remainder".split(), 10),
     **dict.fromkeys(
         "exp exp2 expm1 log log2 log10 log1p sin cos tan asin acos atan atan2 sinh cosh tanh "
         "atanh sigmoid erf erfc logit".split(), 8),
@@ -57,10 +59,10 @@ WEIGHTS: dict[str, int] = {
     # Special functions: their CPU kernels are scalar series or rational approximations,
     # charged by measurement (several exceed the default budget of 64 on their own).
     "xlogy": 16, "special_entr": 16, "erfinv": 16, "lgamma": 32, "special_i1e": 32,
-    "sinc": 36, "acosh": 40, "special_i1": 48, "special_xlog1py": 56, "asinh": 72,
-    "special_i0e": 100, "i0": 120, "special_erfcx": 120, "special_log_ndtr": 120,
+    "sinc": 36, "acosh": 48, "special_i1": 48, "special_xlog1py": 64, "asinh": 72,
+    "special_i0e": 100, "i0": 144, "special_erfcx": 144, "special_log_ndtr": 144,
     "digamma": 150,
-    "where": 20, "masked_fill": 20, "heaviside": 20,  # scalar select loops on CPU
+    "where": 24, "masked_fill": 24, "heaviside": 24,  # scalar select loops on CPU
 }
 POW_GENERAL = 17  # exp + log + mul: what the general pow kernel costs
 WEIGHTS["pow"] = POW_GENERAL  # by its exponent when that is a number (node_flops)
