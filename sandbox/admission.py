@@ -146,12 +146,14 @@ def _sandboxed(source: str, config: AdmissionConfig, zygote: Zygote, probe_seed:
     if len(ir.to_json()) > MAX_CHECK_MESSAGE:
         raise Rejection(Category.OVER_BUDGET, "the traced graph is too large; simplify it")
     try:
-        replay = zygote.run({"check": check}, config.limits)
+        replay = _ok(zygote.run({"check": check}, config.limits))
     except ZygoteError as exc:
         raise Rejection(Category.CRASHED, f"sandbox failure: {exc}") from None
-    except Rejection as rej:  # the checker timed out, ran out of memory or crashed
-        raise Rejection(rej.category, f"checking the traced graph: {rej.reason}") from None
-    agreement.compare(result, _ok(replay), probe_seed)
+    except Rejection as rej:
+        if rej.category in (Category.TIMEOUT, Category.MEMORY, Category.CRASHED):
+            raise Rejection(rej.category, f"checking the traced graph: {rej.reason}") from None
+        raise
+    agreement.compare(result, replay, probe_seed)
     return ir
 
 

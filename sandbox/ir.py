@@ -116,9 +116,11 @@ class ActivationIR:
                 raise IRError(f"op {op!r} is not an allowed pointwise op")
             if not isinstance(raw["args"], list) or not isinstance(raw["kwargs"], dict):
                 raise IRError(f"IR node {i} has malformed args")
+            if not all(isinstance(k, str) and k.isidentifier() for k in raw["kwargs"]):
+                raise IRError(f"IR node {i} has malformed keyword names")
             args = tuple(_arg_from_json(a, limit=i + 1) for a in raw["args"])
             kwargs = tuple(
-                sorted((str(k), _arg_from_json(v, limit=i + 1)) for k, v in raw["kwargs"].items())
+                sorted((k, _arg_from_json(v, limit=i + 1)) for k, v in raw["kwargs"].items())
             )
             nodes.append(IRNode(op, args, kwargs))
         output = _arg_from_json(data.get("output"), limit=len(nodes) + 1)
