@@ -19,13 +19,9 @@ from .allowlist import (
     BANNED_NODES,
     FUNCTIONAL_FUNCS,
     MATH_NAMES,
-    MAX_AST_DEPTH,
-    MAX_AST_NODES,
     MAX_CONSTANT,
     MAX_LOOP_BOUND,
     MAX_POWER,
-    MAX_SOURCE_BYTES,
-    MAX_UNROLLED,
     NOT_POINTWISE,
     POINTWISE_FUNCS,
     SAFE_BUILTINS,
@@ -36,18 +32,13 @@ from .allowlist import (
 from .fingerprint import fingerprint
 from .grammar import Coverage, check_shape
 from .reasons import Category, Rejection
+from .static_limits import check_size, check_unrolled, parse, reject
 
 
 @dataclass(frozen=True)
 class StaticReport:
     fingerprint: str  # hash of the normalised AST (comments/docstrings/format removed)
     helpers: tuple[str, ...]
-
-
-def reject(reason: str, node: ast.AST | None = None,
-           category: Category = Category.FORBIDDEN) -> Rejection:
-    where = f" (line {node.lineno})" if node is not None and hasattr(node, "lineno") else ""
-    return Rejection(category, reason + where)
 
 
 def _not_pointwise(qualified: str, attr: str, node: ast.AST) -> Rejection | None:
@@ -58,43 +49,15 @@ def _not_pointwise(qualified: str, attr: str, node: ast.AST) -> Rejection | None
                   node, Category.NOT_POINTWISE)
 
 
-def parse(source: str) -> ast.Module:
-    if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
-        raise Rejection(Category.FORBIDDEN,
-                        f"source is longer than {MAX_SOURCE_BYTES} bytes; write a shorter function")
-    try:
-        return ast.parse(source)
-    except SyntaxError as exc:
-        raise Rejection(Category.SYNTAX, f"syntax error: {exc.msg} (line {exc.lineno})") from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise Rejection(Category.SYNTAX, f"could not parse the source: {type(exc).__name__}") from None
-
-
 def check_source(source: str) -> StaticReport:
     """Raise Rejection unless the source fits the candidate contract."""
     tree = parse(source)
-    _check_size(tree)
+    check_size(tree)
     check_shape(tree)
     checker = _Checker()
     checker.check_module(tree)
     checker.coverage.assert_complete(tree)
     return StaticReport(fingerprint(tree), tuple(sorted(checker.helpers - {"activation"})))
-
-
-def _check_size(tree: ast.Module) -> None:
-    count = 0
-
-    def depth(node: ast.AST, level: int) -> None:
-        nonlocal count
-        count += 1
-        if count > MAX_AST_NODES:
-            raise reject(f"the program has more than {MAX_AST_NODES} syntax nodes; simplify it")
-        if level > MAX_AST_DEPTH:
-            raise reject(f"expressions are nested more than {MAX_AST_DEPTH} deep; simplify them")
-        for child in ast.iter_child_nodes(node):
-            depth(child, level + 1)
-
-    depth(tree, 0)
 
 
 class _Checker:
@@ -219,7 +182,7 @@ class _Checker:
         names = local_names | self.helpers | self.constants | set(self.aliases) | SAFE_BUILTINS
         for stmt in fn.body:
             self._check_stmt(stmt, names)
-        _check_unrolled(fn, 1)
+        check_unrolled(fn, 1)
 
     def _check_annotation(self, node: ast.AST) -> None:
         """Python evaluates annotations of parameters, returns and module-level names when
@@ -424,27 +387,6 @@ class _Checker:
         if isinstance(func, ast.Lambda):
             return
         raise reject("calls must name a function directly", node)
-
-
-def _loop_length(node: ast.AST) -> int:
-    if isinstance(node, ast.For):
-        return len(range(*[a.value for a in node.iter.args]))
-    if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
-        total = 1
-        for gen in node.generators:
-            total *= len(range(*[a.value for a in gen.iter.args]))
-        return total
-    return 1
-
-
-def _check_unrolled(node: ast.AST, factor: int) -> None:
-    """Nested constant loops multiply: 32 x 32 iterations is a 1,024-term series."""
-    for child in ast.iter_child_nodes(node):
-        inner = factor * _loop_length(child)
-        if inner > MAX_UNROLLED:
-            raise reject(f"nested loops unroll into {inner} iterations, over the cap of "
-                         f"{MAX_UNROLLED}; use fewer terms", child, Category.OVER_BUDGET)
-        _check_unrolled(child, inner)
 
 
 def _allowed_qualified(root: str, rest: list[str]) -> bool:
