@@ -81,8 +81,9 @@ def _replace_once(text: str, search: str, replace: str) -> str | None:
     for strip_indent in (False, True):
         key = (lambda s: s.strip()) if strip_indent else (lambda s: s.rstrip())
         target = [key(w) for w in wanted]
+        keyed = [key(line) for line in lines]  # once, not once per start
         for start in range(len(lines) - len(target) + 1):
-            if [key(line) for line in lines[start:start + len(target)]] == target:
+            if keyed[start:start + len(target)] == target:
                 if strip_indent:
                     new = _reindent(new, _indent(lines[start]) - _indent(wanted[0]))
                 return "\n".join(lines[:start] + new + lines[start + len(target):]) + "\n"
