@@ -90,7 +90,7 @@ def _judge(x: torch.Tensor, values: torch.Tensor, what: str, bound: float, hint:
     bad = ~torch.isfinite(values)
     if bad.any():
         at = x[bad][0].item()
-        raise Rejection(Category.NON_FINITE, f"the {what} is not finite at x={at!r}; {hint}")
+        raise Rejection(Category.NON_FINITE, f"the {what} is not finite at x={at:.9g}; {hint}")
     big = values.abs() > bound
     if big.any():
         i = int(big.nonzero()[0])
@@ -151,7 +151,7 @@ def _narrowed(ir: ActivationIR, fn, base: torch.Tensor) -> torch.Tensor:
     nodes = torch.tensor(node_all[:MAX_PLACES])
     ternary = torch.tensor(kind_all[:MAX_PLACES]) == 1
     for _ in range(STEPS):
-        if bool(((hi - lo) <= 1).all()):
+        if bool(((hi - lo) <= 2).all()):  # adjacent floats (the neighbours are probed too)
             break
         third = (hi - lo) // 3
         m1, m2, mid = lo + third, hi - third, (lo + hi) // 2
