@@ -16,10 +16,11 @@ import math
 
 import torch
 
-# Added to the denominator of sin(y)/y with y's sign: it moves only y = +-0 (to +-TINY, a
-# normal float32, where sin(TINY)/TINY == 1), and keeps inf and NaN as they are, so a
-# diverging network still shows up as non-finite. Every |y| > ~1e-23 is left bit-exact.
-_TINY = 1e-30
+# Added to y in sin(y)/y with y's sign: the smallest normal number of y's dtype (a fixed
+# 1e-30 is 0 in float16, and 0/0 is NaN). It moves y = +-0 to +-tiny, where sin(tiny)/tiny
+# == 1, leaves every |y| above tiny * 2**mantissa bits bit-exact (and the rest within
+# rounding of sinc near 1), and keeps inf and NaN as they are, so a diverging network
+# still shows up as non-finite.
 
 
 class _Sinc(torch.autograd.Function):
@@ -27,16 +28,23 @@ class _Sinc(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
-        y = x * math.pi
-        y = y + torch.copysign(torch.full((), _TINY, dtype=y.dtype, device=y.device), y)
+        # float16/bfloat16 compute in float32, as ATen's kernels do (rounding each step in
+        # half precision puts the gradient ten ulps off the stock op's).
+        y = x.to(_compute_dtype(x)) * math.pi
+        tiny = torch.finfo(y.dtype).tiny
+        y = y + torch.copysign(torch.full((), tiny, dtype=y.dtype, device=y.device), y)
         out = torch.sin(y) / y
         ctx.save_for_backward(y, out)
-        return out
+        return out.to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         y, out = ctx.saved_tensors
-        return grad * ((torch.cos(y) - out) / y * math.pi)
+        return (grad.to(y.dtype) * ((torch.cos(y) - out) / y * math.pi)).to(grad.dtype)
+
+
+def _compute_dtype(x: torch.Tensor) -> torch.dtype:
+    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
 
 
 def sinc(x: torch.Tensor) -> torch.Tensor:

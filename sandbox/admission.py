@@ -1,22 +1,32 @@
 """Admission: untrusted source in, trusted pointwise IR (or a reason) out.
 
     static AST allowlist -> sandboxed trace (zygote child) -> IR validation ->
-    canonical form, node cap, FLOP budget -> numeric checks on the rebuilt IR
+    canonical form, node cap, FLOP budget -> numeric checks on the rebuilt IR (a second
+    sandboxed child) -> the source and the IR agree in value and gradient
+
+A candidate can only ever fail itself: whatever it does, ``admit`` returns a verdict.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 
-from . import checks, static_check
+from . import agreement, static_check
 from .fingerprint import source_fingerprint
 from .flops import breakdown, flops_per_element
 from .ir import ActivationIR, IRError
+from .optable import FLOP_TABLE_VERSION
 from .reasons import Category, Rejection, one_line
 from .supervisor import SandboxLimits, Zygote, ZygoteError, shared_zygote
+
+# Bumped when the rules change what is admitted, so cached verdicts are not reused.
+RULES_VERSION = 2
+MAX_CHECK_MESSAGE = 96 * 1024  # the rebuilt IR sent to the checker, as JSON
+_log = logging.getLogger("actmine.sandbox")
 
 
 @dataclass(frozen=True)
@@ -27,7 +37,7 @@ class AdmissionConfig:
 
     @property
     def key(self) -> str:
-        return f"f{self.max_flops}-n{self.max_nodes}"
+        return f"f{self.max_flops}-n{self.max_nodes}-r{RULES_VERSION}.{FLOP_TABLE_VERSION}"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,17 +109,25 @@ def admit_unfiltered(source: str, config: AdmissionConfig | None = None,
 def _verdict(source: str, config: AdmissionConfig, zygote: Zygote, *, static: bool,
              without: tuple[str, ...]) -> Admission:
     started = time.perf_counter()
-    source_hash = source_fingerprint(source) or ""
+    source_hash = ""
     try:
+        if not isinstance(source, str):
+            raise Rejection(Category.SYNTAX, "the source must be text")
+        source_hash = source_fingerprint(source) or ""
         if static:
             probe_seed = int(static_check.check_source(source).fingerprint[:8], 16)
         else:
-            probe_seed = int(hashlib.sha256(source.encode()).hexdigest()[:8], 16)
+            probe_seed = int(hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:8], 16)
         ir = _sandboxed(source, config, zygote, probe_seed, without)
+        rows = tuple(breakdown(ir))
     except Rejection as rej:
         return Admission(source_hash, False, rej.category.value, rej.reason,
                          seconds=time.perf_counter() - started)
-    rows = tuple(breakdown(ir))
+    except Exception as exc:  # noqa: BLE001 - one candidate must never end the search
+        _log.warning("admission failed unexpectedly", exc_info=True)
+        return Admission(source_hash, False, Category.CRASHED.value,
+                         one_line(f"admission failed: {type(exc).__name__}: {exc}"),
+                         seconds=time.perf_counter() - started)
     return Admission(source_hash, True, None, "admitted", ir, ir.hash,
                      sum(cost for _, cost in rows), len(ir.nodes),
                      time.perf_counter() - started, rows)
@@ -122,12 +140,38 @@ def _sandboxed(source: str, config: AdmissionConfig, zygote: Zygote, probe_seed:
                             replace(config.limits, max_nodes=config.max_nodes * 4), without)
     except ZygoteError as exc:
         raise Rejection(Category.CRASHED, f"sandbox failure: {exc}") from None
+    ir = _validated(_ok(result), config)
+    # Replaying the IR is work a candidate sized: it runs sandboxed too, never here.
+    check = {"ir": ir.to_dict(), "probe_seed": probe_seed}
+    if len(ir.to_json()) > MAX_CHECK_MESSAGE:
+        raise Rejection(Category.OVER_BUDGET, "the traced graph is too large; simplify it")
+    try:
+        replay = _ok(zygote.run({"check": check}, config.limits))
+    except ZygoteError as exc:
+        raise Rejection(Category.CRASHED, f"sandbox failure: {exc}") from None
+    except Rejection as rej:
+        if rej.category in (Category.TIMEOUT, Category.MEMORY, Category.CRASHED):
+            raise Rejection(rej.category, f"checking the traced graph: {rej.reason}") from None
+        raise
+    agreement.compare(result, replay, probe_seed)
+    return ir
+
+
+def _ok(result: dict) -> dict:
+    """A sandbox's result, or its rejection raised."""
+    if not isinstance(result, dict):
+        raise Rejection(Category.CRASHED, "the sandbox returned no result")
     if result.get("status") != "ok":
         try:
             category = Category(result.get("category"))
-        except ValueError:
+        except (ValueError, TypeError):
             category = Category.CRASHED
         raise Rejection(category, one_line(result.get("reason", "rejected in the sandbox")))
+    return result
+
+
+def _validated(result: dict, config: AdmissionConfig) -> ActivationIR:
+    """The IR from a sandbox's result, validated, canonical and within the budget."""
     try:
         ir = ActivationIR.from_dict(result.get("ir")).canonical()
     except IRError as exc:
@@ -142,13 +186,6 @@ def _sandboxed(source: str, config: AdmissionConfig, zygote: Zygote, probe_seed:
                         f"costs {cost} FLOPs per element ({_top_costs(ir)}), over the budget "
                         f"of {config.max_flops}; GELU costs 12, exp/sin/tanh 8, division 4, "
                         f"add/mul 1")
-    fn = ir.to_callable()
-    try:
-        checks.run_all(fn, probe_seed, result.get("probe_outputs") or [])
-    except Rejection:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a failing replay is a rejection, not a crash
-        raise Rejection(Category.CRASHED, f"replaying the traced graph failed: {exc}") from None
     return ir
 
 

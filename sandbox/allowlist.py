@@ -52,6 +52,7 @@ MATH_NAMES = frozenset(
 SAFE_BUILTINS = frozenset({"abs", "min", "max", "float", "int", "bool", "range", "round",
                            "pow", "sum"})
 ALLOWED_STRINGS = frozenset({"tanh", "none"})
+ANNOTATION_TYPES = frozenset({"float", "int", "bool"})  # and torch.Tensor
 # Names a model often reaches for that break pointwise-ness: rejected as NOT_POINTWISE with
 # the reason spelled out, so the repair prompt says *why*.
 NOT_POINTWISE = {
@@ -100,6 +101,19 @@ BANNED_NODES = {
     ast.NamedExpr: "the walrus operator is not allowed",
     ast.Assert: "assert is not allowed",
     ast.Match: "match is not allowed",
+    ast.AsyncFor: "async loops are not allowed",
+    ast.Slice: "indexing/slicing is not allowed (it is not pointwise); operate on the whole tensor",
+    ast.FormattedValue: "strings are not allowed",
+    ast.Del: "del is not allowed",
+    ast.TypeIgnore: "type-ignore comments are not allowed",
 }
+# Parts of banned statements, and parse modes exec() never produces: refused by name too,
+# so every node type of the grammar is either banned or described in sandbox/grammar.py.
+_PARTS = ("ExceptHandler", "withitem", "match_case", "MatchValue", "MatchSingleton",
+          "MatchSequence", "MatchMapping", "MatchClass", "MatchStar", "MatchAs", "MatchOr",
+          "Interactive", "Expression", "FunctionType")
 if hasattr(ast, "TryStar"):
     BANNED_NODES[ast.TryStar] = "try/except is not allowed"
+for _name in _PARTS:
+    if hasattr(ast, _name):
+        BANNED_NODES.setdefault(getattr(ast, _name), f"{_name} is not allowed")

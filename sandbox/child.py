@@ -10,7 +10,6 @@ pointwise IR that passes the parent's own checks).
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
@@ -19,12 +18,11 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from . import protections
+from . import checker, protections
+from .probes import report
 from .reasons import Category, Rejection, one_line
 from .trace_graph import materialise_constants, trace  # noqa: F401 - warmed in the zygote
 
-PROBE_SHAPES = ((7,), (3, 5), (2, 3, 4))
-PROBE_SCALE = 4.0
 RESULT_CAP = 256 * 1024
 SAFE_BUILTIN_NAMES = ("abs", "min", "max", "float", "int", "bool", "range", "round", "pow", "sum")
 _AUDIT_BLOCK_PREFIXES = (
@@ -35,8 +33,9 @@ _AUDIT_BLOCK_PREFIXES = (
     "pickle.find_class", "import", "urllib.", "http.", "webbrowser.", "os.putenv",
     "os.unsetenv", "mmap.", "signal.", "sys.addaudithook", "cpython.run_", "os.listdir",
     "os.scandir", "glob.", "sqlite3.", "code.", "pdb", "builtins.input", "gc.get_",
-    "sys._current_frames", "function.__new__",
+    "sys._current_frames", "function.__new__", "resource.", "os.setpriority", "os.sched_",
 )
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _IMPORT_ALLOWED_PREFIXES = ("torch", "sympy", "mpmath", "functorch", "math", "numpy", "typing",
                             "collections", "functools", "itertools", "operator", "dataclasses",
                             "contextlib", "enum", "abc", "warnings", "weakref", "copy", "re",
@@ -85,9 +84,12 @@ def run(request: dict, result_fd: int, parent_pid: int) -> None:
                                      f"{exc}); this is not the candidate's fault")})
         os._exit(0)
     try:
-        if request.get("audit_hook", True):
-            _install_audit_hook(box)
-        payload = _run_candidate(request)
+        if "check" in request:  # our own checks on a rebuilt IR: no candidate code here
+            payload = checker.run(request["check"])
+        else:
+            if request.get("audit_hook", True):
+                _install_audit_hook(box)
+            payload = _run_candidate(request)
     except Rejection as rej:
         payload = {"status": "reject", "category": rej.category.value, "reason": rej.reason}
     except MemoryError:
@@ -98,6 +100,10 @@ def run(request: dict, result_fd: int, parent_pid: int) -> None:
     except BaseException as exc:  # noqa: BLE001 - SystemExit etc. must not look like success
         if "allocate" in str(exc) or "out of memory" in str(exc).lower():
             payload = _out_of_memory()
+        elif "ZeroDivisionError" in str(exc):
+            payload = {"status": "reject", "category": Category.NON_FINITE.value,
+                       "reason": "an integer division by zero happens for some inputs; "
+                                 "divide floats"}
         else:
             payload = {"status": "reject", "category": Category.CRASHED.value,
                        "reason": one_line(f"{type(exc).__name__}: {exc}")}
@@ -113,9 +119,10 @@ def _out_of_memory() -> dict:
 def _install_audit_hook(box: _Sandboxed) -> None:
     def hook(event: str, args: tuple) -> None:
         if event == "open":
-            path, mode = (args + (None, None))[:2]
+            path, mode, flags = (args + (None, None, None))[:3]
             writing = isinstance(mode, str) and any(c in mode for c in "wax+")
-            if writing or (isinstance(mode, int) and mode & (os.O_WRONLY | os.O_RDWR)):
+            # os.open reports mode None and its intent in flags
+            if writing or (isinstance(flags, int) and flags & _WRITE_FLAGS):
                 box.trip("open for writing", str(path)[:80])
             if isinstance(path, (str, bytes)) and not _readable(path):
                 box.trip("open", str(path)[:80])
@@ -138,10 +145,9 @@ _READ_PREFIXES = tuple({sys.prefix, sys.base_prefix, os.path.dirname(torch.__fil
 
 
 def _readable(path) -> bool:
-    path = os.fsdecode(path)
-    if path in ("/dev/null",) or path.startswith("/proc/self/fd"):
+    full = os.path.realpath(os.fsdecode(path))  # resolved first: /proc/self/fd/../.. too
+    if full == "/dev/null":
         return True
-    full = os.path.realpath(path)
     return full.endswith((".py", ".pyc", ".so", ".json")) and full.startswith(_READ_PREFIXES)
 
 
@@ -173,22 +179,10 @@ def _run_candidate(request: dict) -> dict:
 
     ir = trace(fn, int(request.get("max_nodes", 64)))
     _check_mode_stacks()
-
-    gen = torch.Generator().manual_seed(int(request["probe_seed"]))
-    outputs = []
-    for shape in PROBE_SHAPES:
-        x = torch.randn(shape, generator=gen) * PROBE_SCALE
-        y = fn(x.clone())
-        if type(y) is not torch.Tensor:
-            raise Rejection(Category.FORBIDDEN,
-                            f"activation must return a plain torch.Tensor, got {type(y).__name__}")
-        if y.shape != x.shape or y.dtype != x.dtype:
-            raise Rejection(Category.NOT_POINTWISE,
-                            f"output shape/dtype {tuple(y.shape)}/{y.dtype} differs from input "
-                            f"{tuple(x.shape)}/{x.dtype}")
-        outputs.append(base64.b64encode(y.detach().contiguous().numpy().tobytes()).decode())
+    # The source's values and gradients on the probes: the IR must reproduce both.
+    probes = report(fn, int(request["probe_seed"]))
     _check_mode_stacks()
-    return {"status": "ok", "ir": ir, "probe_outputs": outputs}
+    return {"status": "ok", "ir": ir, **probes}
 
 
 def _check_mode_stacks() -> None:

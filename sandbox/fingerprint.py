@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import hashlib
 
+from .allowlist import MAX_SOURCE_BYTES
+
 
 def fingerprint(tree: ast.Module) -> str:
     """Hash of the AST with docstrings removed: comments and formatting never reach the AST."""
@@ -15,6 +17,10 @@ def fingerprint(tree: ast.Module) -> str:
 
 
 def source_fingerprint(source: str) -> str | None:
+    """None for text the static filter would refuse unparsed (too long, no syntax): parsing
+    megabytes of a model's answer would cost seconds before its size is ever checked."""
+    if len(source) > MAX_SOURCE_BYTES or len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
+        return None
     try:
         return fingerprint(ast.parse(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -12,20 +12,23 @@ JSON form (version 1)::
 
 ``{"ref": 0}`` is the input ``x``; ``{"ref": k}`` is the output of node ``k - 1``.
 Other argument values are numbers, booleans, null, ``{"dtype": "float32"}``, short
-strings from an allowlist (``approximate="tanh"``) or a list of ints (``full``'s size).
+strings from an allowlist (``approximate="tanh"``), a list of ints (``full``'s size) or a
+non-finite float spelled ``{"float": "inf"}`` (``"-inf"``, ``"nan"``), so the JSON stays
+JSON (bare NaN is not).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from .optable import FACTORY_OPS, is_finite_number, resolve_op
+from .optable import FACTORY_OPS, OpRefused, is_finite_number, node_flops, resolve_op
 
 IR_VERSION = 1
 MAX_NODES_HARD = 512  # parsing cap; the admission budget (default 64) is lower
@@ -83,10 +86,22 @@ class ActivationIR:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: Any) -> ActivationIR:
+        """Validate untrusted data into an IR; anything wrong is an IRError, never another
+        exception (the data may come from a hostile sandbox)."""
+        try:
+            return cls._from_dict(data)
+        except IRError:
+            raise
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError,
+                RecursionError, MemoryError, RuntimeError) as exc:
+            raise IRError(f"malformed IR ({type(exc).__name__})") from None
+
+    @classmethod
+    def _from_dict(cls, data: Any) -> ActivationIR:
         if not isinstance(data, dict) or data.get("version") != IR_VERSION:
             raise IRError(f"IR must be a dict with version {IR_VERSION}")
         raw_nodes = data.get("nodes")
@@ -101,9 +116,11 @@ class ActivationIR:
                 raise IRError(f"op {op!r} is not an allowed pointwise op")
             if not isinstance(raw["args"], list) or not isinstance(raw["kwargs"], dict):
                 raise IRError(f"IR node {i} has malformed args")
+            if not all(isinstance(k, str) and k.isidentifier() for k in raw["kwargs"]):
+                raise IRError(f"IR node {i} has malformed keyword names")
             args = tuple(_arg_from_json(a, limit=i + 1) for a in raw["args"])
             kwargs = tuple(
-                sorted((str(k), _arg_from_json(v, limit=i + 1)) for k, v in raw["kwargs"].items())
+                sorted((k, _arg_from_json(v, limit=i + 1)) for k, v in raw["kwargs"].items())
             )
             nodes.append(IRNode(op, args, kwargs))
         output = _arg_from_json(data.get("output"), limit=len(nodes) + 1)
@@ -117,8 +134,8 @@ class ActivationIR:
     def from_json(cls, text: str) -> ActivationIR:
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise IRError(f"IR is not valid JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise IRError(f"IR is not valid JSON: {type(exc).__name__}") from None
         return cls.from_dict(data)
 
     # ---------------------------------------------------------- identity
@@ -135,8 +152,7 @@ class ActivationIR:
     def ops(self) -> list[str]:
         return [n.op for n in self.nodes]
 
-    def to_callable(self, kernels: Mapping[str, Callable] | None = None
-                    ) -> Callable[[torch.Tensor], torch.Tensor]:
+    def to_callable(self, kernels: Mapping[str, Callable] | None = None) -> Interpreter:
         return build_callable(self, kernels)
 
 
@@ -148,6 +164,8 @@ def _arg_to_json(value):
         return {"dtype": value.name}
     if isinstance(value, tuple):
         return [_arg_to_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"float": str(value)}  # 'inf', '-inf', 'nan'
     return value
 
 
@@ -159,6 +177,8 @@ def _arg_from_json(value, *, limit: int):
             return Ref(value["ref"])
         if set(value) == {"dtype"} and value["dtype"] in ALLOWED_DTYPES:
             return DType(value["dtype"])
+        if set(value) == {"float"} and value["float"] in ("inf", "-inf", "nan"):
+            return float(value["float"])
         raise IRError(f"unsupported IR argument {value!r}")
     if isinstance(value, list):
         if len(value) > 4 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
@@ -180,6 +200,11 @@ def _validate_factories(ir: ActivationIR) -> None:
         if node.op == "aten._to_copy.default":
             if set(k for k, _ in node.kwargs) - {"dtype"}:
                 raise IRError("_to_copy may only change the dtype")
+        try:
+            node_flops(node.op, [None if isinstance(a, Ref) else a for a in node.args],
+                       dict(node.kwargs))
+        except OpRefused as exc:
+            raise IRError(str(exc)) from None
 
 
 # ------------------------------------------------------------- canonical
@@ -240,7 +265,7 @@ def canonicalize(ir: ActivationIR) -> ActivationIR:
 
 # ---------------------------------------------------------------- rebuild
 def build_callable(ir: ActivationIR, kernels: Mapping[str, Callable] | None = None
-                   ) -> Callable[[torch.Tensor], torch.Tensor]:
+                   ) -> Interpreter:
     """Our own interpreter for the IR; it calls only allowlisted torch.ops.aten overloads.
 
     ``kernels`` (trusted code, e.g. evaluators/kernels.py) may replace an allowed op by a
@@ -253,25 +278,35 @@ def build_callable(ir: ActivationIR, kernels: Mapping[str, Callable] | None = No
             raise IRError(f"op {node.op} is not allowed")
         op = (kernels or {}).get(node.op, op)
         steps.append((op, node.args, dict(node.kwargs), node.op in FACTORY_OPS))
-    output = ir.output.index
+    return Interpreter(tuple(steps), ir.output.index)
 
-    def resolve(a, values):
-        if isinstance(a, Ref):
-            return values[a.index]
-        if isinstance(a, DType):
-            return getattr(torch, a.name)
-        if isinstance(a, tuple):
-            return list(a)
-        return a
 
-    def activation(x: torch.Tensor) -> torch.Tensor:
+@dataclass(frozen=True)
+class Interpreter:
+    """The rebuilt function: ``f(x)``, and ``f.all_values(x)`` for every node's value."""
+
+    steps: tuple
+    output: int
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.all_values(x)[self.output]
+
+    def all_values(self, x: torch.Tensor) -> list[torch.Tensor]:
         values = [x]
-        for op, args, kwargs, is_factory in steps:
-            call_args = [resolve(a, values) for a in args]
-            call_kwargs = {k: resolve(v, values) for k, v in kwargs.items()}
+        for op, args, kwargs, is_factory in self.steps:
+            call_args = [_resolve(a, values) for a in args]
+            call_kwargs = {k: _resolve(v, values) for k, v in kwargs.items()}
             if is_factory:
                 call_kwargs["device"] = x.device
             values.append(op(*call_args, **call_kwargs))
-        return values[output]
+        return values
 
-    return activation
+
+def _resolve(a, values):
+    if isinstance(a, Ref):
+        return values[a.index]
+    if isinstance(a, DType):
+        return getattr(torch, a.name)
+    if isinstance(a, tuple):
+        return list(a)
+    return a

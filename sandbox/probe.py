@@ -9,6 +9,7 @@ If the full stack breaks tracing, layers are dropped one at a time, loudly.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 
@@ -120,13 +121,15 @@ def _apply_and_check(uid: int | None, skip: set[str], sample) -> dict:  # pragma
     else:
         try:
             protections.apply_seccomp()
-            import socket
-
+            # mkdir is denied with EPERM before the path is looked up; without the filter
+            # this path gives ENOENT. (socket() would now kill the probe outright.)
             try:
-                socket.socket().close()
-                out["seccomp"] = _layer(False, "filter loaded but socket() still works")
-            except PermissionError:
-                out["seccomp"] = _layer(True, "deny-list loaded (clone3 -> ENOSYS)")
+                os.mkdir("/nonexistent-actmine-probe/dir")
+                out["seccomp"] = _layer(False, "filter loaded but mkdir still works")
+            except OSError as exc:
+                ok = exc.errno == errno.EPERM
+                out["seccomp"] = _layer(ok, "deny-list loaded (clone3 -> ENOSYS)" if ok else
+                                        f"filter loaded but mkdir gave {exc.strerror}")
         except Exception as exc:  # noqa: BLE001
             out["seccomp"] = _layer(False, f"loading the filter failed: {exc}")
     try:

@@ -35,7 +35,8 @@ LAYERS = {
     "network_namespace": "an empty network namespace: no route anywhere",
     "landlock": "kernel-enforced read-only access to the interpreter and libraries only; "
                 "no writes, no TCP, no signals outside",
-    "seccomp": "syscall deny-list: sockets, fork/exec, ptrace, namespaces, file writes",
+    "seccomp": "syscall deny-list: sockets, fork/exec and ptrace kill the process; "
+               "namespaces, signals to others, rlimits and file writes fail",
     "subreaper": "orphans are re-parented to the zygote and reaped",
 }
 
@@ -131,17 +132,29 @@ def seccomp_available() -> bool:
     return _seccomp is not None
 
 
-_DENY = [
-    # network
-    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto",
-    "sendmsg", "sendmmsg",
-    # processes and privileges
+# Calls nothing in a candidate process makes unless it is trying to get out: the process
+# is killed on the spot (SIGSYS), so the verdict is "escape" even when the call came from
+# C++ (a TCPStore socket), where the audit hook sees nothing.
+_KILL = [
+    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
     "fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
-    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "kexec_load", "bpf",
-    "perf_event_open", "keyctl", "add_key", "request_key", "init_module", "finit_module",
-    "delete_module", "open_by_handle_at", "userfaultfd", "io_uring_setup", "memfd_create",
-    "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
-    "setsid", "setpgid", "kill", "tkill", "tgkill", "seccomp",
+]
+# Calls that fail with EPERM (libraries may probe some of them and cope).
+_DENY = [
+    "sendto", "sendmsg", "sendmmsg",
+    # processes, signals and privileges
+    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "kexec_load",
+    "kexec_file_load", "bpf", "perf_event_open", "keyctl", "add_key", "request_key",
+    "init_module", "finit_module", "delete_module", "open_by_handle_at", "name_to_handle_at",
+    "userfaultfd", "io_uring_setup", "memfd_create", "setuid", "setgid", "setreuid",
+    "setregid", "setresuid", "setresgid", "setgroups", "setsid", "setpgid", "kill", "tkill",
+    "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open", "pidfd_send_signal",
+    "pidfd_getfd", "process_madvise", "process_mrelease", "kcmp", "seccomp", "setrlimit",
+    "setpriority", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "ioprio_set",
+    "migrate_pages", "move_pages", "personality", "quotactl", "swapon", "swapoff", "reboot",
+    "syslog", "acct", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+    "sethostname", "setdomainname", "iopl", "ioperm", "fanotify_init", "open_tree",
+    "move_mount", "mount_setattr", "fsopen", "fsconfig", "fsmount", "fspick", "vhangup",
     # filesystem mutation
     "mkdir", "mkdirat", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link",
     "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "chown", "fchown",
@@ -159,14 +172,18 @@ def compile_seccomp() -> bytes | None:
         return _compiled
     s = _seccomp
     f = s.SyscallFilter(defaction=s.ALLOW)
-    deny = s.ERRNO(errno.EPERM)
-    for name in _DENY:
-        try:
-            f.add_rule(deny, name)
-        except Exception:  # noqa: BLE001 - syscall absent on this architecture
-            continue
+    deny, kill = s.ERRNO(errno.EPERM), s.KILL_PROCESS
+    for action, names in ((kill, _KILL), (deny, _DENY)):
+        for name in names:
+            try:
+                f.add_rule(action, name)
+            except Exception:  # noqa: BLE001 - syscall absent on this architecture
+                continue
     # Threads (CLONE_THREAD) stay allowed so torch and Python threads work; new processes do not.
-    f.add_rule(deny, "clone", s.Arg(0, s.MASKED_EQ, CLONE_THREAD, 0))
+    f.add_rule(kill, "clone", s.Arg(0, s.MASKED_EQ, CLONE_THREAD, 0))
+    # getrlimit is prlimit64(0, r, NULL, old); setting any limit (here or on another process)
+    # passes a new one.
+    f.add_rule(deny, "prlimit64", s.Arg(2, s.NE, 0))
     # glibc falls back to clone only when clone3 says ENOSYS (EPERM breaks thread creation).
     f.add_rule(s.ERRNO(errno.ENOSYS), "clone3")
     write_flags = (os.O_WRONLY, os.O_RDWR, os.O_CREAT, os.O_TRUNC, os.O_APPEND)

@@ -28,5 +28,9 @@ class Rejection(Exception):
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
+    """One printable line: control and format characters (ESC, BEL, bidi overrides) are
+    replaced before anyone prints the reason, so a candidate cannot drive a terminal."""
+    text = str(text)[: 4 * limit]
+    text = "".join(c if c.isprintable() or c.isspace() else "?" for c in text)
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."

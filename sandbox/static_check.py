@@ -3,8 +3,9 @@
 It is a cheap first filter and shrinks the attack surface; it is not the security
 boundary (the OS sandbox is) and not the pointwise proof (the traced IR is). It works
 on the parsed AST, never on regexes, so Unicode look-alikes are normalised by the parser.
-The tables it applies are in sandbox/allowlist.py; the cache key of a source in
-sandbox/fingerprint.py.
+The tables it applies are in sandbox/allowlist.py; the grammar it accepts, field by
+field, in sandbox/grammar.py (it fails closed: a node no rule looked at is refused); the
+cache key of a source in sandbox/fingerprint.py.
 """
 
 from __future__ import annotations
@@ -14,16 +15,13 @@ from dataclasses import dataclass
 
 from .allowlist import (
     ALLOWED_STRINGS,
+    ANNOTATION_TYPES,
     BANNED_NODES,
     FUNCTIONAL_FUNCS,
     MATH_NAMES,
-    MAX_AST_DEPTH,
-    MAX_AST_NODES,
     MAX_CONSTANT,
     MAX_LOOP_BOUND,
     MAX_POWER,
-    MAX_SOURCE_BYTES,
-    MAX_UNROLLED,
     NOT_POINTWISE,
     POINTWISE_FUNCS,
     SAFE_BUILTINS,
@@ -32,19 +30,15 @@ from .allowlist import (
     TORCH_CONSTANTS,
 )
 from .fingerprint import fingerprint
+from .grammar import Coverage, check_shape
 from .reasons import Category, Rejection
+from .static_limits import check_size, check_unrolled, parse, reject
 
 
 @dataclass(frozen=True)
 class StaticReport:
     fingerprint: str  # hash of the normalised AST (comments/docstrings/format removed)
     helpers: tuple[str, ...]
-
-
-def reject(reason: str, node: ast.AST | None = None,
-           category: Category = Category.FORBIDDEN) -> Rejection:
-    where = f" (line {node.lineno})" if node is not None and hasattr(node, "lineno") else ""
-    return Rejection(category, reason + where)
 
 
 def _not_pointwise(qualified: str, attr: str, node: ast.AST) -> Rejection | None:
@@ -55,41 +49,15 @@ def _not_pointwise(qualified: str, attr: str, node: ast.AST) -> Rejection | None
                   node, Category.NOT_POINTWISE)
 
 
-def parse(source: str) -> ast.Module:
-    if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
-        raise Rejection(Category.FORBIDDEN,
-                        f"source is longer than {MAX_SOURCE_BYTES} bytes; write a shorter function")
-    try:
-        return ast.parse(source)
-    except SyntaxError as exc:
-        raise Rejection(Category.SYNTAX, f"syntax error: {exc.msg} (line {exc.lineno})") from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise Rejection(Category.SYNTAX, f"could not parse the source: {type(exc).__name__}") from None
-
-
 def check_source(source: str) -> StaticReport:
     """Raise Rejection unless the source fits the candidate contract."""
     tree = parse(source)
-    _check_size(tree)
+    check_size(tree)
+    check_shape(tree)
     checker = _Checker()
     checker.check_module(tree)
+    checker.coverage.assert_complete(tree)
     return StaticReport(fingerprint(tree), tuple(sorted(checker.helpers - {"activation"})))
-
-
-def _check_size(tree: ast.Module) -> None:
-    count = 0
-
-    def depth(node: ast.AST, level: int) -> None:
-        nonlocal count
-        count += 1
-        if count > MAX_AST_NODES:
-            raise reject(f"the program has more than {MAX_AST_NODES} syntax nodes; simplify it")
-        if level > MAX_AST_DEPTH:
-            raise reject(f"expressions are nested more than {MAX_AST_DEPTH} deep; simplify them")
-        for child in ast.iter_child_nodes(node):
-            depth(child, level + 1)
-
-    depth(tree, 0)
 
 
 class _Checker:
@@ -98,19 +66,19 @@ class _Checker:
         self.helpers: set[str] = set()
         self.constants: set[str] = set()
         self.locals: set[str] = set()
+        self.coverage = Coverage()  # every node a rule looked at
 
     # -------------------------------------------------------------- module
     def check_module(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
-            banned = BANNED_NODES.get(type(node))
-            if banned:
-                raise reject(banned, node)
+        self.coverage.node(tree)
         body = list(tree.body)
         if body and _is_docstring(body[0]):
+            self.coverage.tree(body[0])
             body = body[1:]
         for stmt in body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 self._check_import(stmt)
+                self.coverage.tree(stmt)  # module and alias names only, all checked
             elif isinstance(stmt, ast.FunctionDef):
                 if stmt.name in self.helpers:
                     raise reject(f"function {stmt.name!r} is defined twice", stmt)
@@ -124,8 +92,12 @@ class _Checker:
                         raise reject("module-level assignments must bind plain names", stmt)
                     self._check_binding(t.id, stmt)
                     self.constants.add(t.id)
+                    self.coverage.tree(t)
+                self.coverage.node(stmt)
+                if isinstance(stmt, ast.AnnAssign):  # evaluated at import time
+                    self._check_annotation(stmt.annotation)
             elif isinstance(stmt, ast.Pass) or _is_docstring(stmt):
-                continue
+                self.coverage.tree(stmt)
             else:
                 raise reject(
                     f"only imports, constants and function definitions may appear at module level, "
@@ -176,6 +148,8 @@ class _Checker:
     def _check_function(self, fn: ast.FunctionDef) -> None:
         if fn.decorator_list:
             raise reject("decorators are not allowed", fn)
+        self.coverage.node(fn)
+        self.coverage.node(fn.args)
         args = fn.args
         if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
             raise reject("functions may only take plain positional parameters", fn)
@@ -185,6 +159,7 @@ class _Checker:
             raise reject("activation must take exactly one parameter, the tensor x", fn)
         for a in args.args:
             self._check_binding(a.arg, fn)
+            self.coverage.node(a)
             if a.annotation is not None:
                 self._check_annotation(a.annotation)
         if fn.returns is not None:
@@ -207,22 +182,27 @@ class _Checker:
         names = local_names | self.helpers | self.constants | set(self.aliases) | SAFE_BUILTINS
         for stmt in fn.body:
             self._check_stmt(stmt, names)
-        _check_unrolled(fn, 1)
+        check_unrolled(fn, 1)
 
     def _check_annotation(self, node: ast.AST) -> None:
+        """Python evaluates annotations of parameters, returns and module-level names when
+        the def or the module runs, so they may only name a type (a string is never run)."""
+        self.coverage.tree(node)
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return
-        for sub in ast.walk(node):
-            if not isinstance(sub, (ast.Name, ast.Attribute, ast.Load)):
-                raise reject("annotations may only name types such as torch.Tensor", node)
-            if isinstance(sub, ast.Attribute) and sub.attr.startswith("_"):
-                raise reject("private attributes are not allowed", node)
-            if isinstance(sub, ast.Name) and sub.id not in ("torch", "float", "int", "Tensor"):
-                raise reject(f"annotation name {sub.id!r} is not allowed", node)
+        if isinstance(node, ast.Name) and node.id in ANNOTATION_TYPES:
+            return
+        chain = self._attribute_chain(node) if isinstance(node, ast.Attribute) else None
+        if chain and len(chain) == 2 and self.aliases.get(chain[0]) == "torch" \
+                and chain[1] == "Tensor":
+            return
+        raise reject("annotations may only be torch.Tensor, float, int or bool", node)
 
     def _check_stmt(self, stmt: ast.stmt, names: set[str]) -> None:
         if _is_docstring(stmt) or isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
+            self.coverage.tree(stmt)
             return
+        self.coverage.node(stmt)
         if isinstance(stmt, ast.Assign):
             for t in stmt.targets:
                 self._check_target(t)
@@ -258,6 +238,7 @@ class _Checker:
             raise reject(f"{type(stmt).__name__} statements are not allowed", stmt)
 
     def _check_target(self, target: ast.AST) -> None:
+        self.coverage.tree(target)
         if isinstance(target, ast.Name):
             return
         if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
@@ -265,6 +246,7 @@ class _Checker:
         raise reject("only plain names can be assigned (no attributes or indexing)", target)
 
     def _check_range(self, node: ast.AST) -> None:
+        self.coverage.tree(node)
         ok = (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
               and node.func.id == "range" and not node.keywords and 1 <= len(node.args) <= 3
               and all(isinstance(a, ast.Constant) and type(a.value) is int for a in node.args))
@@ -278,6 +260,7 @@ class _Checker:
 
     # --------------------------------------------------------- expressions
     def _check_expr(self, expr: ast.AST, names: set[str]) -> None:
+        self.coverage.tree(expr)  # every node below is judged by the loops here
         # range() is fine as the bound of a comprehension (checked by _check_range).
         loop_bounds = {id(gen.iter) for node in ast.walk(expr)
                        if isinstance(node, (ast.ListComp, ast.GeneratorExp))
@@ -330,6 +313,7 @@ class _Checker:
             elif isinstance(node, (ast.ListComp, ast.GeneratorExp)):
                 for gen in node.generators:
                     self._check_range(gen.iter)
+                    self._check_target(gen.target)  # `for torch.pi in` would assign
             elif isinstance(node, ast.Lambda):
                 if node.args.defaults or node.args.kw_defaults:
                     raise reject("lambdas with default arguments are not allowed", node)
@@ -390,7 +374,9 @@ class _Checker:
                 raise reject(f"'{'.'.join(chain)}(...)' is not allowed; torch.Tensor and "
                              f"dtypes are not functions of x", node)
             if chain and chain[0] in self.aliases and chain[1:] == ["tensor"]:
-                ok = (len(node.args) == 1 and isinstance(node.args[0], (ast.Constant, ast.UnaryOp))
+                # A number, not an expression: torch.tensor(t) of a tensor would cut its
+                # gradient (a straight-through estimator the IR could not express).
+                ok = (len(node.args) == 1 and _is_number(node.args[0])
                       and all(k.arg == "dtype" for k in node.keywords))
                 if not ok:
                     raise reject("torch.tensor() may only wrap a single number", node)
@@ -401,27 +387,6 @@ class _Checker:
         if isinstance(func, ast.Lambda):
             return
         raise reject("calls must name a function directly", node)
-
-
-def _loop_length(node: ast.AST) -> int:
-    if isinstance(node, ast.For):
-        return len(range(*[a.value for a in node.iter.args]))
-    if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
-        total = 1
-        for gen in node.generators:
-            total *= len(range(*[a.value for a in gen.iter.args]))
-        return total
-    return 1
-
-
-def _check_unrolled(node: ast.AST, factor: int) -> None:
-    """Nested constant loops multiply: 32 x 32 iterations is a 1,024-term series."""
-    for child in ast.iter_child_nodes(node):
-        inner = factor * _loop_length(child)
-        if inner > MAX_UNROLLED:
-            raise reject(f"nested loops unroll into {inner} iterations, over the cap of "
-                         f"{MAX_UNROLLED}; use fewer terms", child, Category.OVER_BUDGET)
-        _check_unrolled(child, inner)
 
 
 def _allowed_qualified(root: str, rest: list[str]) -> bool:
@@ -440,6 +405,12 @@ def _allowed_qualified(root: str, rest: list[str]) -> bool:
     if len(rest) == 3 and rest[:2] == ["nn", "functional"]:
         return rest[2] in FUNCTIONAL_FUNCS
     return False
+
+
+def _is_number(node: ast.AST) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float)
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:

@@ -89,18 +89,25 @@ class Zygote:
             try:
                 hello = json.loads(parent.recv(65536) or b"{}")
             except (OSError, ValueError) as exc:
-                self._proc.kill()
+                self._abandon()
                 raise ZygoteError(f"sandbox zygote did not start: {exc}") from None
         finally:
             if lease is not None:
                 lease.release()
-        if not hello.get("ready"):
-            self._proc.kill()
+        if not isinstance(hello, dict) or not hello.get("ready"):
+            self._abandon()
             raise ZygoteError("sandbox zygote did not start (is torch installed?)")
         parent.settimeout(30.0)
         self._sock = parent
         self.report = hello.get("protections", {})
         warn_missing_once(self.report)
+
+    def _abandon(self) -> None:
+        """Forget a zygote that failed to start, so the next call starts a fresh one."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
 
     def close(self) -> None:
         with self._lock:
@@ -119,7 +126,8 @@ class Zygote:
         with self._lock:
             for attempt in (0, 1):
                 self._start_locked()
-                assert self._sock is not None
+                if self._sock is None:
+                    raise ZygoteError("sandbox zygote is not running")
                 try:
                     if fds:
                         socket.send_fds(self._sock, [json.dumps(message).encode()], fds)
@@ -265,7 +273,7 @@ def _decode(data: bytes, nonce: str) -> dict | None:
         return None
     try:
         result = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested JSON raises RecursionError
         return None
     if not isinstance(result, dict) or result.get("nonce") != nonce:
         return None
@@ -277,6 +285,10 @@ def _explain_death(status: int, elapsed: float, limits: SandboxLimits) -> tuple[
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:
             return Category.TIMEOUT, f"used more than {limits.cpu_seconds} s of CPU"
+        if sig == signal.SIGSYS:  # seccomp kills on sockets, new processes and tracing
+            return Category.ESCAPE, ("made a system call the sandbox forbids (network, new "
+                                     "processes or tracing); activation functions may only "
+                                     "compute on x")
         if sig == signal.SIGSEGV:
             return Category.CRASHED, "crashed with a segmentation fault (deep recursion?)"
         if sig == signal.SIGKILL and elapsed >= limits.wall_seconds * 0.9:

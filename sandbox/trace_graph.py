@@ -16,28 +16,40 @@ from torch.func import functionalize
 from torch.fx.experimental.proxy_tensor import make_fx
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from .checks import CAST_REASON
 from .ir import DROPPED_KWARGS, IR_VERSION
-from .optable import is_allowed, packet_name
+from .optable import is_allowed, packet_name, refusal
 from .reasons import Category, Rejection
 
 # Composites stay whole (silu, mish, softplus, gelu, sinc keep their own, NaN-free backward
 # formulas and fused kernels) and are charged explicit FLOP weights. Only the few
 # composites PyTorch does not tag pointwise are broken into their parts.
-DECOMPOSITIONS = get_decompositions([
-    torch.ops.aten.hardswish, torch.ops.aten.softshrink, torch.ops.aten.hardshrink,
-])
+DECOMPOSITIONS = get_decompositions([torch.ops.aten.softshrink, torch.ops.aten.hardshrink])
+
+
+def _hardswish(x: torch.Tensor) -> torch.Tensor:
+    # x * hardsigmoid(x): PyTorch's own decomposition has slope -0.5 at x = -3 where
+    # hardswish's backward gives 0; hardsigmoid's backward is 0 there too.
+    return x * torch.nn.functional.hardsigmoid(x)
+
+
+DECOMPOSITIONS[torch.ops.aten.hardswish.default] = _hardswish
 
 
 def _log_sigmoid_forward(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    # PyTorch's own decomposition builds its zero with new_zeros (a factory op the IR does
-    # not allow); clamp_max(x, 0) is the same value and the same gradient.
-    z = torch.exp(-torch.abs(x))
-    return torch.clamp_max(x, 0) - torch.log1p(z), z
+    # log sigmoid(x) = -softplus(-x): the same values, and softplus's own backward gives
+    # PyTorch's gradient everywhere (the min(x, 0) - log1p(exp(-|x|)) decomposition has
+    # slope 1 at 0 instead of 0.5). The second output is an unused buffer.
+    out = torch.neg(torch.nn.functional.softplus(torch.neg(x)))
+    return out, out
 
 
 DECOMPOSITIONS[torch.ops.aten.log_sigmoid_forward.default] = _log_sigmoid_forward
-PASS_THROUGH = {"aten.lift_fresh_copy.default", "aten.alias.default", "aten.detach.default",
-                "aten.clone.default"}
+# Identity in value and in gradient: dropped from the IR.
+PASS_THROUGH = {"aten.alias.default", "aten.clone.default"}
+# Identity in value but not in gradient (x.detach(), torch.tensor(t)): kept as detach, so
+# a straight-through estimator trains with the gradient its source has.
+GRADIENT_STOPS = {"aten.detach.default", "aten.lift_fresh_copy.default"}
 NOT_POINTWISE_HINTS = {
     "mean": "reduces over elements (batch statistics)", "sum": "reduces over elements",
     "std": "uses batch statistics", "var": "uses batch statistics",
@@ -79,8 +91,9 @@ def trace(fn, max_nodes: int) -> dict:
             return fn(x)
 
     try:
+        # Real 0-dim tensors made at import time (C = torch.tensor(2.0)) become constants.
         gm = make_fx(functionalize(budgeted), tracing_mode="symbolic",
-                     decomposition_table=DECOMPOSITIONS)(example)
+                     decomposition_table=DECOMPOSITIONS, _allow_non_fake_inputs=True)(example)
     except Rejection:
         raise
     except MemoryError:
@@ -129,14 +142,18 @@ def graph_to_ir(gm: torch.fx.GraphModule, max_nodes: int) -> dict:
             if op_name in PASS_THROUGH and len(args) == 1:
                 values[node.name] = args[0]
                 continue
+            if op_name in GRADIENT_STOPS and len(args) == 1:
+                if not (isinstance(args[0], dict) and "ref" in args[0]):
+                    values[node.name] = args[0]  # a constant has no gradient to stop
+                    continue
+                op_name, kwargs = "aten.detach.default", {}
             if op_name == "aten.sym_size.int" or op_name.startswith("aten.sym_"):
                 raise Rejection(Category.NOT_POINTWISE,
                                 "the function reads the input's shape or size; it must not")
             if not is_allowed(op_name):
-                packet = packet_name(op_name) if op_name.startswith("aten.") else op_name
-                hint = NOT_POINTWISE_HINTS.get(packet, "is not a pointwise op")
-                raise Rejection(Category.NOT_POINTWISE, f"{op_name} {hint}; use elementwise ops only")
+                raise _refused(op_name)
             _check_special_args(op_name, args, kwargs)
+            _check_cast(node)
             nodes.append({"op": op_name, "args": args, "kwargs": kwargs})
             if len(nodes) > max_nodes:
                 raise Rejection(Category.OVER_BUDGET,
@@ -155,6 +172,28 @@ def graph_to_ir(gm: torch.fx.GraphModule, max_nodes: int) -> dict:
         raise Rejection(Category.FORBIDDEN,
                         "activation must return a tensor computed from x, not a constant")
     return materialise_constants({"version": IR_VERSION, "nodes": nodes, "output": output})
+
+
+def _refused(op_name: str) -> Rejection:
+    why = refusal(op_name)
+    if why is not None:
+        return Rejection(Category.FORBIDDEN, f"{op_name} {why}; use other elementwise ops")
+    packet = packet_name(op_name) if op_name.startswith("aten.") else op_name
+    hint = NOT_POINTWISE_HINTS.get(packet, "is not a pointwise op in the FLOP table")
+    return Rejection(Category.NOT_POINTWISE, f"{op_name} {hint}; use elementwise ops only")
+
+
+def _check_cast(node: torch.fx.Node) -> None:
+    """Floats cast to integers: out-of-range values are undefined in C++ and differ between
+    CPU and GPU, so the function would not be one function. (The parent checks again.)"""
+    if _op_name(node.target) != "aten._to_copy.default":
+        return
+    source = node.args[0].meta.get("val") if isinstance(node.args[0], torch.fx.Node) else None
+    target = node.kwargs.get("dtype")
+    if source is not None and source.dtype.is_floating_point and isinstance(target, torch.dtype) \
+            and not target.is_floating_point and target != torch.bool:
+        raise Rejection(Category.FORBIDDEN, CAST_REASON)
+
 
 
 def _op_name(target) -> str:

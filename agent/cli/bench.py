@@ -59,6 +59,29 @@ def admission(rounds: int = typer.Option(5, min=1, help="zygote admissions per s
               f"{'met' if met else 'NOT met'}")
 
 
+@bench_app.command("flops")
+def flops(size: int = typer.Option(16384, min=256, help="elements per timed tensor"),
+          as_json: bool = typer.Option(False, "--json", help="print JSON")):
+    """Every op in the FLOP table timed against its charge, relative to GELU (12)."""
+    import json
+
+    from actmine.sandbox.flop_bench import measure
+
+    from .progress import Progress
+
+    with Progress("flop bench", total=1, unit="ops") as bar:
+        rows = measure(size, progress=lambda done, total: bar.update(completed=done, total=total))
+    if as_json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+        return
+    print(f"{'op':<22} {'variant':<18} {'charge':>6} {'measured':>9} {'ratio':>6}   "
+          f"(GELU = 12, one thread, {size} float32)")
+    for r in rows:
+        print(f"{r.op:<22} {r.variant:<18} {r.charge:>6} {r.measured:>9.1f} {r.ratio:>6.2f}")
+    worst = rows[0]
+    print(f"worst: {worst.op} {worst.variant} runs {worst.ratio:.1f}x its charge; target <= 3x")
+
+
 # -------------------------------------------------------------------- lab
 @bench_app.command("lab")
 @handles_errors

@@ -12,21 +12,47 @@ replacement is re-indented by the same amount), and a one-line SEARCH may match 
 of a line. A block that still matches nothing,
 or edits that leave the parent unchanged, is a failure with a reason the model can act on
 (never silently skipped: that would evaluate the parent again under a new name).
+
+Blocks are found line by line with a three-state scanner: linear in the answer's size
+(the regex it replaces backtracked cubically on unclosed markers).
 """
 
 from __future__ import annotations
 
 import re
 
-from .parse import ParseFailure
+from .parse import ParseFailure, check_size
 
-_BLOCK = re.compile(
-    r"^[ \t]*<{5,9}[ \t]*SEARCH[ \t]*\n(.*?)^[ \t]*={5,9}[ \t]*\n(.*?)^[ \t]*>{5,9}[ \t]*REPLACE",
-    re.S | re.M)
+MAX_BLOCKS = 32
+_SEARCH = re.compile(r"[ \t]*<{5,9}[ \t]*SEARCH[ \t]*$")
+_DIVIDER = re.compile(r"[ \t]*={5,9}[ \t]*$")
+_REPLACE = re.compile(r"[ \t]*>{5,9}[ \t]*REPLACE")
 
 
 def diff_blocks(text: str) -> list[tuple[str, str]]:
-    return [(search, replace) for search, replace in _BLOCK.findall(text)]
+    """(search, replace) pairs in order; each part keeps its lines' newlines."""
+    check_size(text)
+    blocks: list[tuple[str, str]] = []
+    state, search, replace = "outside", [], []
+    for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\r\n")
+        if state == "outside":
+            if _SEARCH.match(bare):
+                state, search, replace = "search", [], []
+        elif state == "search":
+            if _DIVIDER.match(bare):
+                state = "replace"
+            else:
+                search.append(line)
+        elif _REPLACE.match(bare):
+            blocks.append(("".join(search), "".join(replace)))
+            state = "outside"
+            if len(blocks) > MAX_BLOCKS:
+                raise ParseFailure("bad_diff", f"more than {MAX_BLOCKS} SEARCH/REPLACE blocks; "
+                                   "rewrite the function instead")
+        else:
+            replace.append(line)
+    return blocks
 
 
 def apply_diff(parent: str, blocks: list[tuple[str, str]]) -> str:
@@ -55,8 +81,9 @@ def _replace_once(text: str, search: str, replace: str) -> str | None:
     for strip_indent in (False, True):
         key = (lambda s: s.strip()) if strip_indent else (lambda s: s.rstrip())
         target = [key(w) for w in wanted]
+        keyed = [key(line) for line in lines]  # once, not once per start
         for start in range(len(lines) - len(target) + 1):
-            if [key(line) for line in lines[start:start + len(target)]] == target:
+            if keyed[start:start + len(target)] == target:
                 if strip_indent:
                     new = _reindent(new, _indent(lines[start]) - _indent(wanted[0]))
                 return "\n".join(lines[:start] + new + lines[start + len(target):]) + "\n"

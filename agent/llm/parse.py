@@ -5,6 +5,10 @@ runs anything) to find and tidy the function, and the result goes to the sandbox
 other proposal. Tidying is limited to what weak models routinely get wrong and the checker
 would otherwise reject for reasons unrelated to the idea: a function under another name,
 and demo code around it (``print(activation(5))``, ``if __name__ == "__main__":``).
+
+An answer can be anything a model (or whoever answers in its place) sends, so every step
+is linear in its size and sizes are capped before any parsing: no regex here can
+backtrack, fences and definitions are found with ``str.find`` and per-line matches.
 """
 
 from __future__ import annotations
@@ -13,8 +17,13 @@ import ast
 import re
 from dataclasses import dataclass
 
+from actmine.sandbox.allowlist import MAX_SOURCE_BYTES
+
 ENTRY = "activation"
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+MAX_ANSWER_CHARS = 64 * 1024  # a module is at most 8 KB; the rest is prose
+MAX_TIDY_CHARS = 2 * MAX_SOURCE_BYTES  # longer code is left to the checker's size limit
+_LANG = re.compile(r"[ \t]*([A-Za-z0-9_+-]*)")
+_DEF = re.compile(r"def[ \t]+(\w+)[ \t]*\(")
 
 
 class ParseFailure(Exception):
@@ -32,33 +41,67 @@ class Extracted:
     notes: tuple[str, ...] = ()  # what tidying did, kept with the program
 
 
+def check_size(text: str) -> None:
+    """Refuse an answer too long to be a function plus its explanation, before parsing."""
+    if len(text) > MAX_ANSWER_CHARS:
+        raise ParseFailure("too_long", f"the answer is {len(text)} characters long, over "
+                           f"{MAX_ANSWER_CHARS}; answer with one short ```python block")
+
+
 def code_blocks(text: str) -> list[str]:
-    """Fenced blocks in order; an unclosed last fence (a truncated answer) runs to the end."""
-    return [body for lang, body in _FENCE.findall(text)
-            if lang.lower() in ("", "python", "py", "python3")]
+    """Fenced blocks in order; an unclosed last fence (a truncated answer) runs to the end.
+    A fence opens at ``` followed by a language and a newline, and closes at the next ```."""
+    blocks, pos = [], 0
+    while (start := text.find("```", pos)) >= 0:
+        newline = text.find("\n", start + 3)
+        if newline < 0:
+            break  # a fence with no body
+        lang = _LANG.match(text, start + 3, newline).group(1)
+        end = text.find("```", newline + 1)
+        body = text[newline + 1:] if end < 0 else text[newline + 1:end]
+        if lang.lower() in ("", "python", "py", "python3"):
+            blocks.append(body)
+        if end < 0:
+            break
+        pos = end + 3
+    return blocks
+
+
+def defined_names(code: str) -> list[str]:
+    """Names after ``def`` at the start of a line (indentation allowed), in order."""
+    names = []
+    for line in code.splitlines():
+        match = _DEF.match(line.lstrip(" \t"))
+        if match:
+            names.append(match.group(1))
+    return names
 
 
 def extract_code(text: str) -> Extracted:
     """The candidate module in an answer: the fenced block that defines ``activation`` (or
     else the last one defining any function), or the code-looking tail of unfenced prose."""
+    check_size(text)
     blocks = code_blocks(text)
     if blocks:
-        chosen = (_last(blocks, lambda b: re.search(rf"^\s*def\s+{ENTRY}\s*\(", b, re.M))
-                  or _last(blocks, lambda b: re.search(r"^\s*def\s+\w+\s*\(", b, re.M)))
+        named = [defined_names(b) for b in blocks]
+        chosen = (_last(blocks, named, lambda names: ENTRY in names)
+                  or _last(blocks, named, bool))
         if chosen is None:
             raise ParseFailure("no_code", "the answer's code blocks define no function; "
                                f"define {ENTRY}(x) in one ```python block")
         return tidy(chosen)
-    start = re.search(r"^(import |from |def )", text, re.M)
-    if start is None:
-        raise ParseFailure("no_code", f"the answer contains no code; define {ENTRY}(x) in one "
-                           "```python block")
-    return tidy(text[start.start():])
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if line.startswith(("import ", "from ", "def ")):
+            return tidy(text[offset:])
+        offset += len(line)
+    raise ParseFailure("no_code", f"the answer contains no code; define {ENTRY}(x) in one "
+                       "```python block")
 
 
-def _last(blocks: list[str], predicate):
-    for block in reversed(blocks):
-        if predicate(block):
+def _last(blocks: list[str], named: list[list[str]], predicate):
+    for block, names in zip(reversed(blocks), reversed(named)):
+        if predicate(names):
             return block
     return None
 
@@ -68,10 +111,16 @@ def tidy(source: str) -> Extracted:
     when that is unambiguous. Source that does not parse is returned as is: the checker's
     syntax message is what the repair prompt needs."""
     source = source.strip("\n") + "\n"
+    if len(source) > MAX_TIDY_CHARS:
+        return Extracted(source)  # the checker refuses it by size, without parsing it
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return Extracted(source)
+        return _tidy(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return Extracted(source)  # deep nesting and the like: the checker says why
+
+
+def _tidy(source: str) -> Extracted:
+    tree = ast.parse(source)
     notes: list[str] = []
     kept, dropped = [], 0
     for stmt in tree.body:

@@ -24,7 +24,7 @@ from ..proposal import Proposal
 from ..proposers.members import SearchView
 from .client import ChatClient, ChatResult, LLMError
 from .diff import apply_diff, diff_blocks
-from .parse import ParseFailure, extract_code, tidy
+from .parse import ParseFailure, check_size, extract_code, tidy
 from .prompts import PLACEHOLDERS, TemplateSet
 
 MAX_STORED_RESPONSE = 4000
@@ -101,7 +101,9 @@ class LLMMember:
         if target is not None:
             meta["repair_of"] = target.id
         try:
-            source, notes = self._source(kind, result.text, shown)
+            # Parsing is linear and capped, but an answer is still untrusted text: off the
+            # event loop, so one answer never stalls the search.
+            source, notes = await anyio.to_thread.run_sync(self._source, kind, result.text, shown)
         except ParseFailure as failure:
             return Proposal("", **base, meta=meta, category=failure.category,
                             reason=failure.reason)
@@ -133,6 +135,7 @@ class LLMMember:
 
     @staticmethod
     def _source(kind: str, text: str, parents: list[Parent]) -> tuple[str, tuple[str, ...]]:
+        check_size(text)  # before any parsing
         if kind == "diff":
             blocks = diff_blocks(text)
             if blocks:

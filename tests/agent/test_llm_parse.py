@@ -103,3 +103,96 @@ def test_diff_that_changes_nothing_is_not_evaluated_again():
     with pytest.raises(ParseFailure) as info:
         apply_diff(PARENT, diff_blocks(text))
     assert info.value.category == "no_change"
+
+
+# ------------------------------------------------------------- hostile answers
+# Answers shaped to make a backtracking parser take seconds to hours. Nothing here times
+# anything: the tests check the size cap stops work before parsing, and count the scans.
+class CountingText(str):
+    """A str that counts its find() calls: the fence scanner's work."""
+
+    finds = 0
+
+    def find(self, *args):
+        CountingText.finds += 1
+        return super().find(*args)
+
+
+def test_a_huge_answer_is_refused_before_anything_parses_it(monkeypatch):
+    import actmine.agent.llm.parse as parse
+    from actmine.agent.llm.proposer import LLMMember
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("parsed an answer over the size cap")
+
+    monkeypatch.setattr(parse.ast, "parse", no_parsing)
+    monkeypatch.setattr(parse, "code_blocks", no_parsing)
+    answer = "```python\ndef activation(x):\n    return x\n```\n" + "y = 1\n" * 650_000
+    for call in (lambda: extract_code(answer), lambda: diff_blocks(answer),
+                 lambda: LLMMember._source("rewrite", answer, []),
+                 lambda: LLMMember._source("diff", answer, [])):
+        with pytest.raises(ParseFailure) as info:
+            call()
+        assert info.value.category == "too_long"
+
+
+def test_fences_are_found_in_one_pass():
+    from actmine.agent.llm.parse import MAX_ANSWER_CHARS, code_blocks
+
+    CountingText.finds = 0
+    assert code_blocks(CountingText("`" * (MAX_ANSWER_CHARS - 1))) == []
+    assert CountingText.finds <= 2  # one fence start, no newline after it: done
+    CountingText.finds = 0
+    many = CountingText("```python\nx = 1\n```\n" * 2000)
+    assert len(code_blocks(many)) == 2000
+    assert CountingText.finds <= 3 * 2000 + 1  # start, newline and end of each fence
+
+
+def test_definitions_are_found_line_by_line_across_long_blank_runs():
+    from actmine.agent.llm.parse import MAX_ANSWER_CHARS, defined_names
+
+    blank = " \n" * (MAX_ANSWER_CHARS // 4)
+    assert defined_names(blank + "def activation(x):\n    return x\n") == ["activation"]
+    assert defined_names(" " * (MAX_ANSWER_CHARS - 10) + "def f") == []
+    answer = "```python\n" + blank + "import torch\ndef activation(x):\n    return x\n```"
+    assert "def activation" in extract_code(answer).source
+
+
+def test_unclosed_diff_markers_are_scanned_once_per_line(monkeypatch):
+    import actmine.agent.llm.diff as diff
+
+    calls = {"n": 0}
+
+    class Counting:
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def match(self, text):
+            calls["n"] += 1
+            return self.pattern.match(text)
+
+    for name in ("_SEARCH", "_DIVIDER", "_REPLACE"):
+        monkeypatch.setattr(diff, name, Counting(getattr(diff, name)))
+    # SEARCH and divider markers with no REPLACE: the old regex backtracked cubically.
+    answer = "<<<<<<< SEARCH\nx\n=======\n" * 1500
+    lines = answer.count("\n")
+    assert diff_blocks(answer) == []
+    assert calls["n"] <= lines
+
+
+def test_diff_blocks_keep_their_meaning():
+    answer = ("Here:\n<<<<<<< SEARCH\n    return x\n=======\n    return -x\n>>>>>>> REPLACE\n"
+              "and\r\n<<<<<<< SEARCH\r\na = 1\r\n=======\r\na = 2\r\n>>>>>>> REPLACE\r\n")
+    assert diff_blocks(answer) == [("    return x\n", "    return -x\n"),
+                                   ("a = 1\r\n", "a = 2\r\n")]
+
+
+@pytest.mark.parametrize("body", [
+    "-" * 15_000 + "x",  # the parser recurses per unary operator
+    "(" * 5_000 + "x" + ")" * 5_000,
+])
+def test_tidy_never_raises_on_deep_nesting(body):
+    from actmine.agent.llm.parse import tidy
+
+    source = f"def activation(x):\n    return {body}\n"
+    assert tidy(source).source.strip() == source.strip()  # left for the checker to refuse

@@ -33,6 +33,26 @@ def test_sinc_matches_torch_and_is_nan_free_at_zero():
     assert torch.isnan(sinc(torch.tensor([math.inf, math.nan]))).all()
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+def test_sinc_agrees_with_the_stock_op_in_every_dtype(dtype):
+    """A fixed 1e-30 guard underflows to 0 in float16 (sinc(0) was 0/0 = NaN there)."""
+    x = _grid().to(dtype)
+    ours, ref = sinc(x), torch.sinc(x)
+    assert ours.dtype == dtype and torch.isfinite(ours).all()
+    eps = torch.finfo(dtype).eps
+    torch.testing.assert_close(ours.double(), ref.double(), rtol=2 * eps, atol=2 * eps)
+    assert sinc(torch.zeros(1, dtype=dtype)).item() == 1.0
+    # Gradients against float64 truth: the stock backward rounds every step in half
+    # precision (tens of ulps off); ours computes in float32 like ATen's forward kernels.
+    leaf = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(sinc(leaf).sum(), leaf)
+    x64 = x.double().requires_grad_(True)
+    (truth,) = torch.autograd.grad(torch.sinc(x64).sum(), x64)
+    assert grad.dtype == dtype and torch.isfinite(grad).all()
+    tol = max(4 * eps, 1e-4)  # cos(y) - sinc(y) cancels near 0 in the wider dtypes
+    torch.testing.assert_close(grad.double(), truth, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("ours,ref", [(maximum, torch.maximum), (minimum, torch.minimum)])
 def test_extrema_match_torch_including_broadcast_and_ties(ours, ref):
     a = torch.randn(4, 5, requires_grad=True)

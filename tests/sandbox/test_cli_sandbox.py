@@ -91,3 +91,15 @@ def test_a_missing_layer_is_loud_and_admission_still_works(cli):
     proc = cli("check", VALID / "gelu_erf.py", timeout=300, extra_env=off)
     assert proc.returncode == 0, proc.stderr
     assert "SANDBOX PROTECTION MISSING" in proc.stderr and "uid_drop" in proc.stderr
+
+
+def test_check_json_is_strict_json_even_with_a_nan_constant(cli):
+    proc = cli("check", VALID / "nan_constant_select.py", "--json", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+
+    def bare(constant):
+        raise AssertionError(f"bare {constant} in `check --json` output")
+
+    data = json.loads(proc.stdout, parse_constant=bare)
+    assert data["verdict"] == "admitted"
+

@@ -42,7 +42,7 @@ def test_admission_refuses(program, arena):
     verdict = admit(arena.fill(program.source), CONFIG)
     assert not verdict.admitted, f"{program.name} was admitted"
     assert verdict.category in program.expect, f"{program.name}: {verdict.category}: {verdict.reason}"
-    assert verdict.reason and "\n" not in verdict.reason
+    assert verdict.reason and verdict.reason.isprintable()  # one line, no ESC/BEL
     arena.assert_untouched(shared_zygote().pid, verdict.to_dict())
 
 
@@ -51,4 +51,5 @@ def test_sandbox_alone_refuses(program, arena):
     verdict = admit_unfiltered(arena.fill(program.source), CONFIG)
     assert not verdict.admitted, f"{program.name} was admitted past the static filter"
     assert verdict.category in program.direct, f"{program.name}: {verdict.category}: {verdict.reason}"
+    assert verdict.reason.isprintable()
     arena.assert_untouched(shared_zygote().pid, verdict.to_dict())

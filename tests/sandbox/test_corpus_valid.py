@@ -76,3 +76,22 @@ def test_docs_table_is_the_command_output(verdicts):
     assert match.group(1).strip() == markdown_table(rows).strip(), (
         "the FLOP table in docs/admission.md is stale; regenerate it with "
         "`actmine flops tests/corpus/valid/*.py --markdown`")
+
+
+@pytest.mark.parametrize("name, x, slope", [
+    ("logsigmoid", 0.0, 0.5),  # its old decomposition had slope 1 here
+    ("hardswish", -3.0, 0.0),  # and this one -0.5
+    ("straight_through_round", 0.3, 1.1),  # detach kept: identity slope (+ 0.1 tanh')
+])
+def test_the_ir_trains_with_the_sources_gradient(verdicts, name, x, slope):
+    point = torch.tensor([x], requires_grad=True)
+    verdicts[name].ir.to_callable()(point).sum().backward()
+    assert point.grad.item() == pytest.approx(slope, abs=0.01)
+
+
+def test_a_nan_constant_still_makes_valid_json(verdicts):
+    import json
+
+    data = verdicts["nan_constant_select"].to_dict()
+    json.loads(json.dumps(data, allow_nan=False))
+    assert {"float": "nan"} in [a for n in data["ir"]["nodes"] for a in n["args"]]

@@ -47,7 +47,16 @@ def run(arena, name: str, without: tuple[str, ...], config=CONFIG):
 def test_seccomp_alone_stops_fork(zygote, arena):
     needs(zygote, "seccomp")
     verdict = run(arena, "fork_bomb", ("audit_hook",))
-    assert verdict.category == "crashed" and "Operation not permitted" in verdict.reason
+    assert verdict.category == "escape" and "system call" in verdict.reason, verdict.reason
+    arena.assert_untouched(zygote.pid, verdict.to_dict())
+
+
+def test_seccomp_alone_stops_a_cpp_socket_as_an_escape(zygote, arena):
+    """TCPStore opens its socket in C++, where the audit hook sees nothing: seccomp kills
+    the process, and that death is read as the escape it is, not as a crash."""
+    needs(zygote, "seccomp")
+    verdict = run(arena, "tcpstore_cpp_socket", ("audit_hook",))
+    assert verdict.category == "escape" and "system call" in verdict.reason, verdict.reason
     arena.assert_untouched(zygote.pid, verdict.to_dict())
 
 
