@@ -60,14 +60,11 @@ def admission(rounds: int = typer.Option(5, min=1, help="zygote admissions per s
 
 
 @bench_app.command("flops")
+@handles_errors
 def flops(size: int = typer.Option(16384, min=256, help="elements per timed tensor"),
           as_json: bool = typer.Option(False, "--json", help="print JSON")):
     """Every op in the FLOP table timed against its charge, relative to GELU (12)."""
-    import json
-
     from actmine.sandbox.flop_bench import measure
-
-    from .progress import Progress
 
     with Progress("flop bench", total=1, unit="ops") as bar:
         rows = measure(size, progress=lambda done, total: bar.update(completed=done, total=total))
