@@ -69,6 +69,11 @@ class SearchSettings(_Strict):
     admissions_in_flight: int = Field(2, ge=1, le=64)
     evaluations_in_flight: int = Field(0, ge=0, le=256, description="0: one per CPU core")
     max_proposals: int = Field(0, ge=0, description="0: 25 x budget")
+    proxy: bool = Field(True, description="the transfer-proxy stage: candidates entering the "
+                        "top k (and the seed functions) are trained on miniatures of real "
+                        "downstream benchmarks; its cost is apart from the evaluation budget")
+    proxy_top_k: int = Field(5, ge=1, le=100, description="how far down the leaderboard a "
+                             "candidate may enter and still get the proxy stage")
 
     def evaluation_slots(self) -> int:
         return self.evaluations_in_flight or max(1, os.cpu_count() or 1)

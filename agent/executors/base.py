@@ -101,6 +101,12 @@ class Executor:
                                         config.to_dict())
         return Admission.from_dict(data)
 
+    async def transfer(self, jobs: list[dict]) -> list[dict]:
+        """Transfer jobs (evaluators/transfer/runner.py payloads: trusted IR as JSON) run
+        one after another on one worker; a result dict per job."""
+        async with self.workers:
+            return await self._retrying("transfer", self._remote_transfer, jobs)
+
     async def evaluate(self, ir: ActivationIR, config: LabConfig,
                        references: References) -> Evaluation:
         batch = self._open
@@ -218,4 +224,7 @@ class Executor:
 
     async def _remote_evaluate(self, ir_jsons: list[str], config_json: str,
                                references: dict) -> list[dict]:
+        raise NotImplementedError
+
+    async def _remote_transfer(self, jobs: list[dict]) -> list[dict]:
         raise NotImplementedError

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import anyio.to_thread
 from actmine.evaluators.lab import worker
+from actmine.evaluators.transfer.runner import run_job_batch
 from actmine.sandbox.admission import admit_json
 
 from .base import Executor
@@ -28,3 +29,6 @@ class InlineExecutor(Executor):
                                references: dict) -> list[dict]:
         return await anyio.to_thread.run_sync(worker.evaluate_many_json, ir_jsons, config_json,
                                               references)
+
+    async def _remote_transfer(self, jobs: list[dict]) -> list[dict]:
+        return await anyio.to_thread.run_sync(run_job_batch, jobs)

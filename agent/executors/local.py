@@ -8,6 +8,7 @@ import anyio
 import anyio.to_process
 import anyio.to_thread
 from actmine.evaluators.lab import worker
+from actmine.evaluators.transfer.runner import run_job_batch
 from actmine.sandbox.admission import admit_json
 
 from .base import Executor, ExecutorConfig, OnRetry
@@ -35,4 +36,8 @@ class LocalExecutor(Executor):
                                references: dict) -> list[dict]:
         return await anyio.to_process.run_sync(worker.evaluate_many_json, ir_jsons, config_json,
                                                references, cancellable=True,
+                                               limiter=self._processes)
+
+    async def _remote_transfer(self, jobs: list[dict]) -> list[dict]:
+        return await anyio.to_process.run_sync(run_job_batch, jobs, cancellable=True,
                                                limiter=self._processes)

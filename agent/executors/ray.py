@@ -23,6 +23,7 @@ from dataclasses import replace
 
 import anyio
 from actmine.evaluators.lab import worker
+from actmine.evaluators.transfer.runner import run_job_batch
 from actmine.sandbox.admission import admit_json
 
 from .base import Executor, ExecutorConfig, ExecutorError, OnRetry
@@ -55,6 +56,8 @@ class RayExecutor(Executor):
         self._evaluate = remote(worker.evaluate_many_json).options(
             num_cpus=config.cpus_per_worker, num_gpus=config.gpus_per_worker)
         self._references = remote(worker.references_json).options(
+            num_cpus=config.cpus_per_worker, num_gpus=config.gpus_per_worker)
+        self._transfer = remote(run_job_batch).options(
             num_cpus=config.cpus_per_worker, num_gpus=config.gpus_per_worker)
         # Admission is mostly waiting on a sandboxed child process: a fraction of a CPU.
         self._admit = remote(admit_json).options(num_cpus=0.25)
@@ -108,6 +111,9 @@ class RayExecutor(Executor):
     async def _remote_evaluate(self, ir_jsons: list[str], config_json: str,
                                references: dict) -> list[dict]:
         return await self._call(self._evaluate, ir_jsons, config_json, references)
+
+    async def _remote_transfer(self, jobs: list[dict]) -> list[dict]:
+        return await self._call(self._transfer, jobs)
 
     def snapshot(self) -> dict:
         return {**super().snapshot(), "ray_address": self.config.ray_address or "local",

@@ -28,10 +28,12 @@ import copy
 import random
 import signal
 import time
+from dataclasses import asdict, replace
 from enum import Enum
 
 import anyio
 import anyio.to_thread
+from actmine.sandbox.ir import ActivationIR
 from actmine.sandbox.supervisor import shared_zygote
 from actmine.store.database import ProgramDatabase
 from actmine.store.programs import ALL_ISLANDS, Program
@@ -52,6 +54,7 @@ from .ensemble import Ensemble
 from .events import EventLog
 from .live import write_live
 from .pipeline import Pipeline
+from .proxy import ProxyStage
 from .runstats import RunTotals
 
 
@@ -97,6 +100,8 @@ class Search:
         self.lab = CachedLab(run.cache, self.executor, settings.admission.to_config(),
                              settings.lab.to_config())
         self.pipeline = Pipeline(self.lab, self.budget, run.run_id, self._on_evaluate)
+        self.proxy = (ProxyStage(run.path / "transfer", self.executor)
+                      if settings.search.proxy else None)
         self.requests = anyio.CapacityLimiter(settings.search.requests_in_flight)
         self.workers = settings.search.pipeline_slots(bool(settings.models),
                                                       self.executor.capacity)
@@ -126,6 +131,8 @@ class Search:
                 raise _single(group) from None
             write_live(self.run.path, self.live_state(final=True))
             summary = self._summary()
+            if self.proxy is not None:
+                self.proxy.close()
             self.events.emit("search_end", **summary)
         if self.reporter:
             self.reporter.finish()
@@ -165,7 +172,14 @@ class Search:
                 "mean_evaluation_seconds": self.executor.mean_evaluation_seconds(),
                 "wall_seconds": round(now - self.started, 2),
                 "search_seconds": round(now - self.searching, 2),
-                "tokens": self.budget.spent.tokens, "usd": round(self.budget.spent.usd, 6)}
+                "tokens": self.budget.spent.tokens, "usd": round(self.budget.spent.usd, 6),
+                "proxy": self._proxy_state()}
+
+    def _proxy_state(self) -> dict | None:
+        if self.proxy is None:
+            return None
+        return {**asdict(self.proxy.counts), "benchmarks": self.proxy.names,
+                "left_out": self.proxy.missing}
 
     def _stopped_by(self) -> str:
         if self.aborted:
@@ -280,7 +294,9 @@ class Search:
         if not proposal.failed:  # recorded before admission and evaluation start
             created = self.run.programs.begin(_in_flight(program_id, proposal, island)).created
         program = await self.pipeline.process(program_id, proposal, island, created)
-        return program if program is not None else Unfinished.BUDGET_SPENT
+        if program is None:
+            return Unfinished.BUDGET_SPENT
+        return await self._with_proxy(program)
 
     async def _propose(self, program_id: int, rng: random.Random,
                        parents: list[Program]) -> Proposal | None:
@@ -298,6 +314,8 @@ class Search:
         try:
             program = await self.pipeline.process(recorded.id, _proposal_of(recorded),
                                                   recorded.island, recorded.created)
+            if program is not None:
+                program = await self._with_proxy(program)
         finally:
             self.budget.end_proposal()
         if program is not None:
@@ -313,6 +331,28 @@ class Search:
             if self.pipeline.fully_cached(recorded.source):
                 self.resume_queue.remove(recorded)
                 await self._resume(recorded)
+
+    async def _with_proxy(self, program: Program) -> Program:
+        """The transfer-proxy stage for a program that enters the top k (or is a seed, the
+        champion's yardstick); any failure leaves the program as it was."""
+        if (self.proxy is None or program.status != "ok" or program.stage != "full"
+                or "proxy" in program.objectives):
+            return program
+        ranked = self.database.ranked()
+        k = self.settings.search.proxy_top_k
+        entering = len(ranked) < k or program.fitness < ranked[k - 1].fitness
+        ir = self.run.cache.get_ir(program.ir_hash)
+        if ir is None or not (entering or program.proposer == "seed"):
+            return program
+        try:
+            result = await self.proxy.score(ActivationIR.from_dict(ir))
+        except Exception as exc:  # noqa: BLE001 - the proxy informs; it never ends a search
+            self.events.emit("proxy_error", id=program.id, error=repr(exc)[:300])
+            return program
+        self.events.emit("proxy", id=program.id, score=round(result.score, 4),
+                         per_benchmark=result.per_benchmark)
+        return replace(program, objectives={**program.objectives, "proxy": result.objective},
+                       meta={**program.meta, "proxy": result.per_benchmark})
 
     def _commit(self, program: Program) -> None:
         program = self.run.programs.finish(program)  # committed before it counts anywhere
@@ -344,6 +384,7 @@ class Search:
             "executor": self.executor.snapshot(),
             "evaluator_utilisation": self.executor.utilisation(),
             "best": best[0].fitness if best else None,
+            "proxy": self._proxy_state(),
         }
 
 

@@ -15,8 +15,9 @@ from torch import nn
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
 PROFILES = ("smoke", "quick", "full")
-# smoke: seconds-long pipeline check for tests (numbers meaningless); quick: CPU; full: GPU.
-SEEDS = {"smoke": (0, 1), "quick": (0, 1, 2), "full": (0, 1, 2, 3, 4)}
+# smoke: seconds-long pipeline check for tests (numbers meaningless); quick: CPU; full: GPU;
+# proxy: miniatures of a few benchmarks for the search's transfer-proxy stage (proxy.py).
+SEEDS = {"smoke": (0, 1), "quick": (0, 1, 2), "full": (0, 1, 2, 3, 4), "proxy": (0, 1, 2)}
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ _MLP = {
     "smoke": dict(n_train=256, n_test=256, hidden=32, depth=2, epochs=1, batch=64, lr=1e-3),
     "quick": dict(n_train=10000, n_test=10000, hidden=128, depth=2, epochs=3, batch=128, lr=1e-3),
     "full": dict(n_train=60000, n_test=10000, hidden=256, depth=3, epochs=15, batch=128, lr=1e-3),
+    "proxy": dict(n_train=3000, n_test=2000, hidden=64, depth=2, epochs=2, batch=128, lr=2e-3),
 }
 _CNN = {
     "smoke": dict(n_train=256, n_test=256, channels=(4, 8), hidden=32, epochs=1, batch=64, lr=1e-3),

@@ -78,6 +78,11 @@ def run_job(job: dict) -> dict:
             "cpu_seconds": round(time.process_time() - cpu_started, 2)}
 
 
+def run_job_batch(jobs: list[dict]) -> list[dict]:
+    """Several jobs one after another in this worker (an executor's task)."""
+    return [run_job(job) for job in jobs]
+
+
 class ResultStore:
     """Transfer results on diskcache (SQLite), separate from lab caches."""
 

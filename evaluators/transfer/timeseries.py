@@ -46,6 +46,8 @@ _PROFILES = {
                   stride={"sunspots": 1, "co2": 4}),
     "full": dict(train_fraction=0.75, hidden=128, depth=3, lr=1e-3, steps=10000,
                  stride={"sunspots": 1, "co2": 1}),
+    "proxy": dict(train_fraction=0.75, hidden=32, depth=2, lr=3e-3, steps=400,
+                  stride={"sunspots": 1, "co2": 8}),
 }
 
 BENCHMARKS = [
