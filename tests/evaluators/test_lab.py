@@ -23,17 +23,43 @@ GELU, TANH, LOG = _ir("aten.gelu.default"), _ir("aten.tanh.default"), _ir("aten.
 
 
 def test_relu_scores_zero_and_fitness_is_the_mean_log_ratio(tiny_lab):
-    relu = lab.evaluate(lab.relu_ir(), tiny_lab)
+    legacy = replace(tiny_lab, anchor="relu", aggregate="mean")  # lab version 3's scoring
+    relu = lab.evaluate(lab.relu_ir(), legacy)
     assert relu.fitness == 0.0 and relu.status == "ok" and relu.stage == "full"
-    gelu = lab.evaluate(GELU, tiny_lab)
+    gelu = lab.evaluate(GELU, legacy)
     scores = gelu.tasks
     assert len(scores) == 3
     for t in scores:
         assert t.log_ratio == pytest.approx(math.log(t.test_mse / t.relu_test_mse))
         assert abs(t.log_ratio) < lab.LOG_RATIO_CAP
     assert gelu.fitness == pytest.approx(sum(t.log_ratio for t in scores) / 3)
-    assert set(gelu.family_log_ratios) == set(FAMILIES)
+    assert set(gelu.family_log_ratios) == {"polynomial", "harmonic", "physics"}
     assert gelu.flops == 12 and gelu.seconds > 0
+
+
+def test_the_naive_anchor_scores_against_relu_floored_at_the_naive_extrapolators(tiny_lab):
+    gelu = lab.evaluate(GELU, replace(tiny_lab, anchor="naive", aggregate="family_mean"))
+    for t in gelu.tasks:
+        assert t.naive_test_mse > 0
+        expected = math.log(min(t.test_mse, t.naive_test_mse)
+                            / min(t.relu_test_mse, t.naive_test_mse))
+        assert t.log_ratio == pytest.approx(expected)
+    families = gelu.family_log_ratios
+    assert gelu.fitness == pytest.approx(sum(families.values()) / len(families))
+    relu = lab.evaluate(lab.relu_ir(), replace(tiny_lab, anchor="naive"))
+    assert relu.fitness == 0.0
+
+
+def test_validation_tasks_are_scored_but_never_part_of_fitness(tiny_lab):
+    config = replace(tiny_lab, validation=("sine",), cascade=False)  # a task, or a family
+    ev = lab.evaluate(GELU, config)
+    held = [t for t in ev.tasks if t.held_out]
+    assert [t.task for t in held] == ["sine"] and ev.validation == held[0].log_ratio
+    assert "harmonic" not in ev.family_log_ratios
+    assert ev.objectives["validation"] == ev.validation
+    without = lab.evaluate(GELU, replace(config, tasks=("square", "feynman_I_14_4"),
+                                         validation=()))
+    assert ev.fitness == without.fitness  # the held-out task changes nothing else
 
 
 def test_fitness_is_bit_identical_in_process_and_in_a_worker(tiny_lab):
@@ -85,7 +111,7 @@ def test_finite_candidates_always_score_better_than_diverged_ones(tiny_lab):
     ir = ActivationIR.from_dict({"version": 1, "nodes": [
         {"op": "aten.pow.Tensor_Scalar", "args": [{"ref": 0}, 5], "kwargs": {}}],
         "output": {"ref": 1}})
-    evaluation = lab.evaluate(ir, replace(tiny_lab, cascade=False))
+    evaluation = lab.evaluate(ir, replace(tiny_lab, cascade=False, anchor="relu"))
     assert evaluation.status == "ok"
     assert max(t.log_ratio for t in evaluation.tasks) == lab.LOG_RATIO_CAP
     assert evaluation.fitness < lab.WORST_FITNESS
@@ -99,7 +125,7 @@ def test_exactly_representable_tasks_cannot_dominate_the_mean(tiny_lab):
         "output": {"ref": 1}})
     config = replace(tiny_lab, tasks=("square",), cascade=False,
                      train=replace(tiny_lab.train, steps=600, lr=3e-3))
-    (square,) = lab.evaluate(ir, config).tasks
+    (square,) = lab.evaluate(ir, replace(config, anchor="relu")).tasks
     assert square.test_mse < square.relu_test_mse / 100
     assert square.log_ratio == -lab.LOG_RATIO_CAP
 
