@@ -187,7 +187,7 @@ def bench_search(evaluations: int = typer.Option(60, min=10, help="fresh lab eva
                  config: Path | None = typer.Option(None, help="TOML config whose [lab] and [search] to use (default: a reduced lab)"),
                  png: Path = typer.Option(Path("bench-search.png"), help="where to write the plot"),
                  as_json: bool = typer.Option(False, "--json", help="print JSON")):
-    """Symbolic evolution against the random baseline: best fitness against evaluations."""
+    """Pareto and scalar selection against random sampling: best fitness and validation."""
     from ..bench import search as bench_search_
 
     try:
@@ -200,7 +200,6 @@ def bench_search(evaluations: int = typer.Option(60, min=10, help="fresh lab eva
         raise UserError(f"config file {config} does not exist")
     result = bench_search_.run(evaluations, seed_list, config, png)
     if as_json:
-        result.pop("final")
         print(json.dumps(result, indent=2))
         return
     out.print("\n".join(bench_search_.lines(result)), soft_wrap=True, highlight=False, markup=False)
