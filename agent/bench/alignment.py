@@ -75,6 +75,7 @@ class Alignment:
     reliability: dict[str, Correlation]  # transfer family -> split-half agreement
     families: list[str] = field(default_factory=list)  # transfer families, then "all"
     png: str | None = None
+    cost: dict[str, float] = field(default_factory=dict)  # design -> seconds for GELU
 
 
 # ------------------------------------------------------------------ statistics
@@ -151,6 +152,33 @@ def _column(table: dict[str, dict[str, float | None]], labels: list[str], key: s
                      for label in labels], dtype=float)
 
 
+def lab_cost(designs: list[Design], repeats: int = 2) -> dict[str, float]:
+    """Seconds of one full evaluation of GELU under each design, interleaved in this
+    process on one thread (median of ``repeats``): the designs' costs side by side."""
+    import time
+    from dataclasses import replace
+
+    import torch
+    from actmine.evaluators.known import by_names
+    from actmine.evaluators.lab import compute_references, evaluate
+
+    gelu = api.check(by_names(["GELU"])[0].source).ir
+    configs = {d.name: replace(d.settings.lab.to_config(), cascade=False, device="cpu")
+               for d in designs}
+    refs = {name: compute_references(config) for name, config in configs.items()}
+    threads = torch.get_num_threads()
+    times: dict[str, list[float]] = {name: [] for name in configs}
+    try:
+        for _ in range(repeats):
+            for name, config in configs.items():
+                started = time.perf_counter()
+                evaluate(gelu, config, refs[name])
+                times[name].append(time.perf_counter() - started)
+    finally:
+        torch.set_num_threads(threads)
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
 # ------------------------------------------------------------------------ run
 def run(designs: list[Design], profile: str, workers: int | None, device: str, png: Path,
         resamples: int, transfer_progress, note: Callable[[str], None],
@@ -178,6 +206,8 @@ def run(designs: list[Design], profile: str, workers: int | None, device: str, p
     result = Alignment(names, [d.name for d in designs], hashes, fitness, lab_families,
                        transfer, correlations, reliability, [*families, ALL])
     result.png = str(plot(result, png))
+    note("timing one full evaluation of GELU under each design, interleaved")
+    result.cost = lab_cost(designs)
     return result
 
 
@@ -235,6 +265,11 @@ def lines(result: Alignment) -> list[str]:
         out.append(f"{name:<12}{cells}")
     out.append(f"(lab fitness: lower is better; transfer: + is better than ReLU; figure "
                f"{result.png})")
+    if result.cost:
+        first = result.designs[0]
+        out.append("cost of one full evaluation of GELU, one thread, interleaved: " + ", ".join(
+            f"{d} {result.cost[d]:.1f} s ({result.cost[d] / result.cost[first]:.2f}x)"
+            for d in result.designs))
     return out
 
 
@@ -248,4 +283,4 @@ def payload(result: Alignment) -> dict:
             "correlations": {d: {f: c(v) for f, v in fams.items()}
                              for d, fams in result.correlations.items()},
             "reliability": {f: c(v) for f, v in result.reliability.items()},
-            "png": result.png}
+            "png": result.png, "gelu_seconds": result.cost}
