@@ -115,7 +115,8 @@ LAB_PROFILES: dict[str, dict] = {
     "quick": {"seeds": [0], "steps": 300},
     # lab version 3's design (twelve tasks, ReLU-anchored scores, mean over tasks): what
     # `actmine bench alignment` compares the current design against
-    "legacy": {"tasks": list(LEGACY_TASKS), "anchor": "relu", "aggregate": "mean"},
+    "legacy": {"tasks": list(LEGACY_TASKS), "validation": [], "anchor": "relu",
+               "aggregate": "mean"},
 }
 
 
@@ -137,8 +138,10 @@ class LabSettings(_Strict):
     short_fraction: float = Field(_LAB.short_fraction, gt=0, le=1)
     short_threshold: float = _LAB.short_threshold
     cascade: bool = _LAB.cascade
-    validation: list[str] = Field(list(_LAB.validation), description="task families or tasks "
-                                  "scored for every candidate but never part of its fitness")
+    validation: list[str] | None = Field(None, description="task families or tasks scored "
+                                         "for every candidate but never part of its fitness; "
+                                         "unset: cubic, slow_wave, cone, interact with the "
+                                         "default tasks, none with tasks of your own")
     anchor: Literal["relu", "naive"] = Field(_LAB.anchor, description="score a task against "
                                              "ReLU only, or also the naive extrapolators")
     aggregate: Literal["mean", "family_mean", "worst_family"] = Field(
@@ -155,9 +158,11 @@ class LabSettings(_Strict):
 
     @field_validator("validation")
     @classmethod
-    def _known_validation(cls, names: list[str]) -> list[str]:
+    def _known_validation(cls, names: list[str] | None) -> list[str] | None:
         from actmine.evaluators.tasks import FAMILIES, TASKS
 
+        if names is None:
+            return names
         known = set(FAMILIES) | {t.name for t in TASKS}
         unknown = [n for n in names if n not in known]
         if unknown:
@@ -185,7 +190,8 @@ class LabSettings(_Strict):
         return LabConfig(tasks=tuple(self.tasks), seeds=tuple(self.seeds), train=spec,
                          short_fraction=self.short_fraction,
                          short_threshold=self.short_threshold, cascade=self.cascade,
-                         validation=tuple(self.validation), anchor=self.anchor,
+                         validation=None if self.validation is None else tuple(self.validation),
+                         anchor=self.anchor,
                          aggregate=self.aggregate, device=self.device)
 
 

@@ -143,8 +143,13 @@ TASKS: tuple[Task, ...] = (
 )
 
 FAMILIES = ("polynomial", "harmonic", "physics", "trend", "growth", "potency")
-# The tasks of a lab that names none (LabConfig.tasks empty).
-DEFAULT_TASKS = tuple(t.name for t in TASKS)
+# The tasks of a lab that names none (LabConfig.tasks empty), chosen by `actmine bench
+# alignment` (docs/lab.md): every family whose tasks some reference activation can win out
+# of distribution, less the Feynman laws (they rank activations against every transfer
+# family but images), and one task of each family held out for validation.
+DEFAULT_TASKS = ("square", "quartic", "bilinear", "sine", "trend_sine", "abs", "ramp", "ripple",
+                 "bumps")
+DEFAULT_VALIDATION = ("cubic", "slow_wave", "cone", "interact")
 # The twelve tasks of lab version 3 (the legacy design, kept for comparison).
 LEGACY_TASKS = ("square", "cubic", "quartic", "bilinear", "sine", "two_tone", "damped", "phase",
                 "feynman_I_6_2a", "feynman_I_14_4", "feynman_I_12_4", "feynman_I_50_26")

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 from actmine.sandbox.errors import UserError
 
-from ..tasks import TASKS, TASKS_VERSION, Task, UnknownTask, get_tasks
+from ..tasks import DEFAULT_VALIDATION, TASKS, TASKS_VERSION, Task, UnknownTask, get_tasks
 from ..trainer import TrainSpec
 
 # 4: task scores anchored at the naive extrapolators, families aggregated, new task families
@@ -33,8 +33,9 @@ class LabConfig:
     short_threshold: float = 0.5  # run the full stage only if short fitness is below this
     cascade: bool = True
     # Task families (or tasks) trained and scored for every candidate but never part of its
-    # fitness: a held-out check that selection is not over-fitting the lab.
-    validation: tuple[str, ...] = ()
+    # fitness: a held-out check that selection is not over-fitting the lab. None: the
+    # default held-out tasks with the default tasks, none with tasks of one's own.
+    validation: tuple[str, ...] | None = None
     anchor: str = "naive"  # how a task is scored (lab/scoring.py): "relu" | "naive"
     aggregate: str = "family_mean"  # how tasks combine: "mean" | "family_mean" | "worst_family"
     device: str = "cpu"  # "auto" picks CUDA where the worker has it (resolved there)
@@ -57,8 +58,11 @@ class LabConfig:
                        cascade=False)
 
     def validation_tasks(self) -> tuple[Task, ...]:
+        names = self.validation
+        if names is None:
+            names = () if self.tasks else DEFAULT_VALIDATION
         chosen = []
-        for name in self.validation:
+        for name in names:
             matches = [t for t in TASKS if name in (t.name, t.family)]
             if not matches:
                 raise UnknownTask(f"validation {name!r} is neither a lab task nor a task family")
@@ -82,7 +86,7 @@ class LabConfig:
         data = dict(data)
         train = TrainSpec(**data.pop("train", {}))
         for key in ("tasks", "seeds", "validation"):
-            if key in data:
+            if data.get(key) is not None:
                 data[key] = tuple(data[key])
         return cls(train=train, **data)
 

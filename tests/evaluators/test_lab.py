@@ -10,7 +10,6 @@ import anyio
 import pytest
 from actmine.agent.executors import ExecutorConfig, LocalExecutor
 from actmine.evaluators import lab
-from actmine.evaluators.tasks import FAMILIES
 from actmine.sandbox.ir import ActivationIR
 
 

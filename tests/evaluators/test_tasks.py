@@ -1,18 +1,35 @@
-"""The task table: three families, disjoint train/test ranges, deterministic data."""
+"""The task table: its families, disjoint train/test ranges (in-box tests for potency),
+deterministic data, and the default and legacy selections."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from actmine.evaluators.tasks import FAMILIES, MAX_INPUTS, TASKS, UnknownTask, get_tasks
+from actmine.evaluators.tasks import (
+    DEFAULT_TASKS,
+    DEFAULT_VALIDATION,
+    FAMILIES,
+    LEGACY_TASKS,
+    MAX_INPUTS,
+    TASKS,
+    UnknownTask,
+    get_tasks,
+)
 
 pytestmark = pytest.mark.fast  # make test-fast
 
 
-def test_three_families_with_at_least_four_tasks_each_and_unique_names():
-    for family in FAMILIES:
+def test_families_tasks_and_the_default_and_legacy_selections():
+    for family in ("polynomial", "harmonic", "physics"):
         assert sum(t.family == family for t in TASKS) >= 4, family
     assert {t.family for t in TASKS} == set(FAMILIES)
+    names = {t.name for t in TASKS}
+    assert set(DEFAULT_TASKS) <= names and set(DEFAULT_VALIDATION) <= names
+    assert not set(DEFAULT_TASKS) & set(DEFAULT_VALIDATION)
+    assert len(LEGACY_TASKS) == 12 and set(LEGACY_TASKS) <= names
+    default_families = {t.family for t in get_tasks(DEFAULT_TASKS)}
+    held_out_families = {t.family for t in get_tasks(DEFAULT_VALIDATION)}
+    assert held_out_families <= default_families  # one held-out task per family, at most
     assert len({t.name for t in TASKS}) == len(TASKS)
     physics_widths = {t.n_inputs for t in TASKS if t.family == "physics"}
     assert physics_widths == {1, 2, 3}  # Feynman formulas with one to three inputs
@@ -23,6 +40,9 @@ def test_three_families_with_at_least_four_tasks_each_and_unique_names():
 def test_train_range_and_test_bands_are_disjoint(task):
     lo, hi = task.train_range
     assert lo < hi
+    if task.family == "potency":  # fitting in distribution: tested on the training box
+        assert task.test_bands == (task.train_range,)
+        return
     for band_lo, band_hi in task.test_bands:
         assert band_lo < band_hi
         assert band_lo >= hi or band_hi <= lo, f"{task.name}: band overlaps the train range"
@@ -38,7 +58,10 @@ def test_data_is_deterministic_standardised_and_test_inputs_are_outside(task):
     assert a.x_train.shape == (200, task.n_inputs) and a.y_test.shape == (100,)
     lo, hi = task.train_range
     assert ((a.x_train >= lo) & (a.x_train <= hi)).all()
-    assert ((a.x_test <= lo) | (a.x_test >= hi)).all()
+    if task.family == "potency":
+        assert ((a.x_test >= lo) & (a.x_test <= hi)).all()
+    else:
+        assert ((a.x_test <= lo) | (a.x_test >= hi)).all()
     # Standardised with train statistics: train targets have mean 0 and std 1.
     assert abs(float(a.y_train.mean())) < 1e-4 and abs(float(a.y_train.std()) - 1) < 1e-3
     assert np.isfinite(a.y_test).all()
@@ -58,4 +81,4 @@ def test_unknown_task_names_are_reported():
     with pytest.raises(UnknownTask, match="nope"):
         get_tasks(["square", "nope"])
     assert get_tasks(["cubic", "square"])[0].name == "cubic"
-    assert get_tasks() == TASKS
+    assert [t.name for t in get_tasks()] == list(DEFAULT_TASKS)
