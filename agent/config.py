@@ -69,6 +69,9 @@ class SearchSettings(_Strict):
     admissions_in_flight: int = Field(2, ge=1, le=64)
     evaluations_in_flight: int = Field(0, ge=0, le=256, description="0: one per CPU core")
     max_proposals: int = Field(0, ge=0, description="0: 25 x budget")
+    near_duplicates: float = Field(1e-3, ge=0, le=0.1, description="a candidate whose curve "
+                                   "on [-6, 6] is within this (relative) tolerance of an "
+                                   "evaluated one takes its evaluation; 0: off")
 
     def evaluation_slots(self) -> int:
         return self.evaluations_in_flight or max(1, os.cpu_count() or 1)
