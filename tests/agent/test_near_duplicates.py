@@ -140,3 +140,5 @@ def test_the_search_records_near_duplicates_and_rebuilds_the_index_on_resume(tmp
     assert status["counts"]["fresh_evaluations"] == 3
     assert {row["id"] for row in status["leaderboard"]}.isdisjoint(
         {p.id for p in second if p.near_duplicate_of})  # not separate leaderboard rows
+    text = cli("status", "--run-dir", run_dir).stdout
+    assert "2 near-duplicates" in text
