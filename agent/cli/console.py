@@ -210,8 +210,10 @@ class Reporter:
         if not self.per_program and not improved:
             return
         if program.admitted and program.fitness is not None:
-            what = (f"fitness {program.fitness:+.3f} ({program.stage}"
-                    f"{', cached' if program.cached else ''})")
+            hit = (f", near-duplicate of #{program.near_duplicate_of}"
+                   if program.near_duplicate_of is not None else ", cached" if program.cached
+                   else "")
+            what = f"fitness {program.fitness:+.3f} ({program.stage}{hit})"
         elif program.admitted:
             what = f"not evaluated: {program.reason}"
         else:

@@ -382,6 +382,8 @@ def _event_fields(p: Program) -> dict:
     usage = p.meta.get("usage") if isinstance(p.meta, dict) else None
     if isinstance(usage, dict):
         fields["usage"] = usage
+    if p.near_duplicate_of is not None:
+        fields["near_duplicate_of"] = p.near_duplicate_of
     if not p.admitted:
         fields["reason"] = p.reason
     return fields
