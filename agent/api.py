@@ -41,6 +41,7 @@ from .cached_lab import CachedLab, Scored
 from .config import Settings, load_settings
 from .executors import Executor, ExecutorConfig, LocalExecutor
 from .executors.inline import InlineExecutor
+from .search.champion import Champion, find_champion
 
 Candidate = str | Callable
 
@@ -250,6 +251,13 @@ class Run:
     def lineage(self, program_id: int) -> Lineage | None:
         with self._open() as run:
             return lineage_of(run.programs, program_id)
+
+    def champion(self) -> Champion:
+        """The run's champion verdict: ``.program`` is the best function that beats GELU on
+        validation and the proxy (None when none does; ``.why_none`` says why), ``.applied``
+        the conditions it was judged on (agent/search/champion.py)."""
+        with self._open() as run:
+            return find_champion(run.programs.all())
 
     def ir(self, rank: int = 1) -> ActivationIR:
         with self._open() as run:

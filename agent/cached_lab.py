@@ -35,6 +35,9 @@ class Scored:
 
     evaluation: Evaluation
     cached: bool
+    # Served from the cache entry of another IR whose curve matches this one's (the
+    # program id that paid for it; agent/search/curves.py), not from this IR's own.
+    near_duplicate_of: int | None = None
 
 
 class CachedLab:

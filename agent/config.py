@@ -74,6 +74,9 @@ class SearchSettings(_Strict):
                         "downstream benchmarks; its cost is apart from the evaluation budget")
     proxy_top_k: int = Field(5, ge=1, le=100, description="how far down the leaderboard a "
                              "candidate may enter and still get the proxy stage")
+    near_duplicates: float = Field(1e-3, ge=0, le=0.1, description="a candidate whose curve "
+                                   "on [-6, 6] is within this (relative) tolerance of an "
+                                   "evaluated one takes its evaluation; 0: off")
 
     def evaluation_slots(self) -> int:
         return self.evaluations_in_flight or max(1, os.cpu_count() or 1)

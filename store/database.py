@@ -75,6 +75,8 @@ class ProgramDatabase:
     def add(self, program: Program) -> None:
         if program.fitness is None or program.ir_hash is None or program.in_flight:
             return
+        if program.near_duplicate_of is not None:  # the function it matched is an elite
+            return
         current = self._by_ir.get(program.ir_hash)
         if current is None or rank_key(program) < rank_key(current):
             self._by_ir[program.ir_hash] = program

@@ -66,6 +66,9 @@ CREATE TABLE IF NOT EXISTS sessions (
 """
 FINISHED = "seq IS NOT NULL"
 ALL_ISLANDS = -1
+# meta key: the program whose evaluation this one took because their curves match
+# (agent/search/curves.py); such a program is never a separate leaderboard row or elite.
+NEAR_DUPLICATE_OF = "near_duplicate_of"
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,11 @@ class Program:
     @property
     def in_flight(self) -> bool:
         return self.seq is None
+
+    @property
+    def near_duplicate_of(self) -> int | None:
+        value = self.meta.get(NEAR_DUPLICATE_OF) if isinstance(self.meta, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -216,14 +224,15 @@ class ProgramLog:
             f"WHERE l.parent = ? AND p.{FINISHED} ORDER BY p.id", (program_id,))
 
     def best(self, limit: int = 10, distinct: bool = True) -> list[Program]:
-        """Evaluated programs, best fitness first; one row per IR unless distinct=False."""
+        """Evaluated programs, best fitness first; one row per IR unless distinct=False.
+        Near-duplicates are left out: the program whose evaluation they took stands for them."""
         rows = self._query(
             f"SELECT * FROM programs WHERE fitness IS NOT NULL AND {FINISHED} "
             "ORDER BY (status = 'ok') DESC, fitness ASC, id ASC")
         out, seen = [], set()
         for r in rows:
             program = self._row(r)
-            if distinct and program.ir_hash in seen:
+            if distinct and (program.ir_hash in seen or program.near_duplicate_of is not None):
                 continue
             seen.add(program.ir_hash)
             out.append(program)
@@ -244,9 +253,13 @@ class ProgramLog:
             "GROUP BY category")}
         proposers = {p: int(n) for p, n in self._query(
             f"SELECT proposer, COUNT(*) FROM programs WHERE {FINISHED} GROUP BY proposer")}
+        (near,) = self._db.execute(  # evaluations saved: matched curves took another's
+            f"SELECT COUNT(*) FROM programs WHERE {FINISHED} AND fitness IS NOT NULL AND "
+            f"json_extract(meta, '$.{NEAR_DUPLICATE_OF}') IS NOT NULL").fetchone()
         return {"proposals": total, "admitted": admitted, "evaluated": evaluated,
                 "fresh_evaluations": fresh, "cache_hits": hits, "in_flight": int(in_flight),
-                "rejections": categories, "proposers": proposers}
+                "near_duplicates": int(near), "rejections": categories,
+                "proposers": proposers}
 
     def recent_rejections(self, limit: int = 5) -> list[Program]:
         return self._programs(

@@ -49,26 +49,54 @@ def ratio(fitness: float | None) -> str:
     return f"{math.exp(fitness):.3f}"
 
 
-def leaderboard_table(programs: list[Program], title: str = "Leaderboard") -> Table:
+CHAMPION_MARK = "★"
+
+
+def leaderboard_table(programs: list[Program], title: str = "Leaderboard",
+                      champion: dict | None = None) -> Table:
+    """Best first; the held-out validation score beside fitness where the lab has one, and
+    the champion's row marked (``champion``: ``Champion.to_dict()``)."""
+    champion_id = champion.get("id") if champion else None
+    validation = any("validation" in p.objectives for p in programs)
     table = Table(title=title, title_justify="left")
     table.add_column("rank", justify="right")
     table.add_column("fitness", justify="right")
     table.add_column("x ReLU", justify="right")
+    if validation:
+        table.add_column("valid.", justify="right")
     table.add_column("FLOPs", justify="right")
     table.add_column("stage")
     table.add_column("by")
     table.add_column("id", justify="right")
     table.add_column("source")
     for rank, p in enumerate(programs, start=1):
-        table.add_row(str(rank), f"{p.fitness:+.3f}", ratio(p.fitness), str(p.flops),
-                      p.stage or "", p.model or p.proposer, str(p.id), condensed_source(p.source))
+        mark = f" {CHAMPION_MARK}" if p.id == champion_id else ""
+        cells = [f"{rank}{mark}", f"{p.fitness:+.3f}", ratio(p.fitness)]
+        if validation:
+            value = p.objectives.get("validation")
+            cells.append(f"{value:+.3f}" if value is not None else "-")
+        table.add_row(*cells, str(p.flops), p.stage or "", p.model or p.proposer, str(p.id),
+                      condensed_source(p.source))
+    notes = []
+    if validation:
+        notes.append("valid.: the held-out validation tasks' score, same scale as fitness "
+                     "(never selected on)")
+    if champion_id is not None and any(p.id == champion_id for p in programs):
+        notes.append(f"{CHAMPION_MARK} the champion: the best that also beats GELU on "
+                     f"{' and '.join(champion['applied'])}")
+    if notes:
+        table.caption = "\n".join(notes)
+        table.caption_justify = "left"
     return table
 
 
-def leaderboard_rows(programs: list[Program]) -> list[dict]:
+def leaderboard_rows(programs: list[Program], champion: dict | None = None) -> list[dict]:
+    champion_id = champion.get("id") if champion else None
     return [{"rank": i, "id": p.id, "fitness": p.fitness, "ratio_vs_relu": math.exp(p.fitness),
+             "validation": p.objectives.get("validation"), "proxy": p.objectives.get("proxy"),
+             "champion": p.id == champion_id,
              "flops": p.flops, "stage": p.stage, "status": p.status, "proposer": p.proposer,
-             "model": p.model,
+             "model": p.model, "objectives": p.objectives,
              "ir_hash": p.ir_hash, "source": p.source}
             for i, p in enumerate(programs, start=1)]
 
@@ -182,8 +210,10 @@ class Reporter:
         if not self.per_program and not improved:
             return
         if program.admitted and program.fitness is not None:
-            what = (f"fitness {program.fitness:+.3f} ({program.stage}"
-                    f"{', cached' if program.cached else ''})")
+            hit = (f", near-duplicate of #{program.near_duplicate_of}"
+                   if program.near_duplicate_of is not None else ", cached" if program.cached
+                   else "")
+            what = f"fitness {program.fitness:+.3f} ({program.stage}{hit})"
         elif program.admitted:
             what = f"not evaluated: {program.reason}"
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -13,6 +14,7 @@ from actmine.store.cache import ResultCache, shared_cache_dir
 from actmine.store.run_dir import open_run
 
 from ..config import load_settings
+from ..search.champion import find_champion
 from .app import app
 from .console import err
 from .console import out as console
@@ -62,6 +64,8 @@ def export(run_dir: Path | None = typer.Option(None, "--run-dir", help="run to e
            rank: int | None = typer.Option(None, "--rank", min=1,
                                            help="leaderboard rank (default 1, the best)"),
            program_id: int | None = typer.Option(None, "--id", help="program id"),
+           champion: bool = typer.Option(False, "--champion", help="the run's champion: the "
+                                         "best that beats GELU on validation and the proxy"),
            ir: str | None = typer.Option(None, "--ir", help="IR hash or unique prefix; without "
                                          "--run-dir it is looked up in the shared cache"),
            out_file: Path | None = typer.Option(None, "--out", help="file to write (default: "
@@ -69,15 +73,19 @@ def export(run_dir: Path | None = typer.Option(None, "--run-dir", help="run to e
            config: Path | None = typer.Option(None, help="TOML config (lab and shared cache for "
                                               "--ir without --run-dir)")):
     """Write a function as a standalone PyTorch module (imports torch only)."""
-    if sum(x is not None for x in (rank, program_id, ir)) > 1:
-        raise UserError("choose one of --rank, --id and --ir")
-    if run_dir is None and ir is None:
-        raise UserError("pass --run-dir DIR (with --rank K or --id N) or --ir HASH")
+    if sum(x is not None for x in (rank, program_id, ir)) + champion > 1:
+        raise UserError("choose one of --rank, --id, --ir and --champion")
+    if run_dir is None and (ir is None or champion):
+        raise UserError("pass --run-dir DIR (with --rank K, --id N or --champion) or --ir HASH")
     if run_dir is not None:
         run = open_run(run_dir, readonly=True)
         try:
+            if champion:
+                program_id, note = _champion(run, run_dir)
             function, info = exporting.from_run(run, rank=rank, program_id=program_id,
                                                 ir_prefix=ir)
+            if champion:
+                info = replace(info, notes=(*info.notes, note))
         finally:
             run.close()
     else:
@@ -98,3 +106,12 @@ def export(run_dir: Path | None = typer.Option(None, "--run-dir", help="run to e
     fitness = f"fitness {info.fitness:+.4f}, " if info.fitness is not None else ""
     err.print(f"wrote {out_file}: activation {info.ir_hash[:12]} ({fitness}{info.flops} "
               f"FLOPs/element); use it as {out_file.stem}.Activation()")
+
+
+def _champion(run, run_dir: Path) -> tuple[int, str]:
+    """The champion's program id and a docstring note, or a one-line error naming the fix."""
+    verdict = find_champion(run.programs.all())
+    if verdict.program is None:
+        raise UserError(f"{run_dir} has no champion: {verdict.why_none}; export the lab's best "
+                        f"with --rank 1, or run the search longer")
+    return verdict.program.id, f"champion   beats {verdict.beats()}"

@@ -10,6 +10,7 @@ from actmine.store.run_dir import open_run
 
 from .. import api
 from ..config import Settings, load_settings
+from ..search.champion import find_champion
 from .app import LAB_PROFILE_HELP, app
 from .console import Reporter, best_against_references, leaderboard_table, out, spend_text
 from .errors import handles_errors
@@ -38,19 +39,22 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
     run = open_run(run_dir, readonly=True)
     try:
         best = run.programs.best(top)
-        out.print(leaderboard_table(best, f"Leaderboard of {run_dir}"))
+        programs = run.programs.all()
+        champion = find_champion(programs)
+        out.print(leaderboard_table(best, f"Leaderboard of {run_dir}", champion.to_dict()))
         out.print(f"{summary['fresh_evaluations']} evaluations, {summary['proposals']} proposals, "
-                  f"{summary['admitted']} admitted, {summary['cache_hits']} cache hits; "
-                  f"{spend_text(summary['usd'], summary['tokens'])}; stopped by "
-                  f"{summary['stopped_by']}")
+                  f"{summary['admitted']} admitted, {summary['cache_hits']} cache hits"
+                  f"{_near_text(summary)}; {spend_text(summary['usd'], summary['tokens'])}; "
+                  f"stopped by {summary['stopped_by']}")
         if summary.get("rejections"):
             share = summary["admitted"] / max(1, summary["proposals"])
             counts = sorted(summary["rejections"].items(), key=lambda kv: -kv[1])
             out.print(f"admitted {share:.0%} of proposals; rejected: "
                       + ", ".join(f"{category} {n}" for category, n in counts))
-        verdict = best_against_references(best[0] if best else None, run.programs.all())
+        verdict = best_against_references(best[0] if best else None, programs)
         if verdict:
             out.print(verdict)
+        out.print(champion.line())
         out.print(f"run directory: {run_dir.resolve()}")
     finally:
         run.close()
@@ -73,10 +77,20 @@ def daemon(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
     reporter = Reporter(interactive=False, per_program=False, summary_every=60.0)
     summary = api.search(run_dir, settings, force=force, reporter=reporter)
     out.print(f"daemon finished: stopped by {summary['stopped_by']}; "
-              f"{summary['fresh_evaluations']} evaluations, {summary['proposals']} proposals, "
-              f"${summary['usd']:.4f}, {summary['tokens']} tokens")
+              f"{summary['fresh_evaluations']} evaluations, {summary['proposals']} proposals"
+              f"{_near_text(summary)}, ${summary['usd']:.4f}, {summary['tokens']} tokens")
+    run = open_run(run_dir, readonly=True)
+    try:
+        out.print(find_champion(run.programs.all()).line())
+    finally:
+        run.close()
     if summary["aborted"]:
         raise typer.Exit(130)
+
+
+def _near_text(summary: dict) -> str:
+    near = summary.get("near_duplicates") or 0
+    return f" ({near} near-duplicates, not trained again)" if near else ""
 
 
 def with_llm(settings: Settings, llm: str | None) -> Settings:

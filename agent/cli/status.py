@@ -7,9 +7,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+from actmine.store.programs import Program
 from actmine.store.run_dir import RunDir
 from rich.table import Table
 
+from ..search.champion import find_champion
 from ..search.live import read_live
 from ..search.runstats import RunTotals
 from .console import leaderboard_rows, leaderboard_table, live_line, spend_text
@@ -17,6 +19,7 @@ from .console import leaderboard_rows, leaderboard_table, live_line, spend_text
 
 def status_payload(run: RunDir, top: int = 10) -> dict:
     programs = run.programs.all()
+    champion = find_champion(programs).to_dict()
     totals = RunTotals.from_programs(programs, run.programs.in_flight())
     live = read_live(run.path)
     examples: dict[str, str] = {}
@@ -29,7 +32,8 @@ def status_payload(run: RunDir, top: int = 10) -> dict:
         "running_pid": live.get("pid") if live is not None else None,
         "live": live,
         "counts": run.programs.counts(),
-        "leaderboard": leaderboard_rows(run.programs.best(top)),
+        "leaderboard": leaderboard_rows(run.programs.best(top), champion),
+        "champion": champion,
         "throughput": totals.throughput(),
         "spend": {"tokens": totals.spent.tokens, "usd": round(totals.spent.usd, 6)},
         "members": {name: m.to_dict() for name, m in sorted(totals.members.items())},
@@ -58,11 +62,16 @@ def print_status(console, payload: dict) -> None:
         console.print(f"  executor: {e['kind']}{where}, {e['workers']} workers x "
                       f"{e['candidates_per_batch']} candidates per batch; {e['batches']} "
                       f"batches, {e['retries']} retried after a lost worker")
-    console.print(leaderboard_table(_programs_for_table(payload), f"Leaderboard of {run_dir}"))
+    console.print(leaderboard_table(_programs_for_table(payload), f"Leaderboard of {run_dir}",
+                                    payload["champion"]))
+    console.print(payload["champion"]["line"])
     c = payload["counts"]
+    near = c.get("near_duplicates", 0)
+    saved = f", {near} near-duplicates (evaluations saved)" if near else ""
     console.print(f"proposals {c['proposals']}, admitted {c['admitted']}, evaluated "
                   f"{c['evaluated']} ({c['fresh_evaluations']} fresh, {c['cache_hits']} cache "
-                  f"hits); model spend: {spend_text(payload['spend']['usd'], payload['spend']['tokens'])}")
+                  f"hits{saved}); model spend: "
+                  f"{spend_text(payload['spend']['usd'], payload['spend']['tokens'])}")
     t = payload["throughput"]
     if t["evaluations_per_min"] is not None:
         console.print(f"throughput: {t['proposals_per_min']} proposals/min, "
@@ -80,12 +89,11 @@ def print_status(console, payload: dict) -> None:
         console.print(_rejections_table(payload["rejections"], c["proposals"]))
 
 
-def _programs_for_table(payload: dict):
-    from actmine.store.programs import Program
-
+def _programs_for_table(payload: dict) -> list[Program]:
     return [Program(id=r["id"], proposer=r["proposer"], source=r["source"], admitted=True,
                     fitness=r["fitness"], flops=r["flops"], stage=r["stage"],
-                    status=r["status"], ir_hash=r["ir_hash"], model=r.get("model"))
+                    status=r["status"], ir_hash=r["ir_hash"], model=r.get("model"),
+                    objectives=r.get("objectives") or {})
             for r in payload["leaderboard"]]
 
 

@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass
 
 import anyio
+from actmine.sandbox.ir import ActivationIR, IRError
 from actmine.sandbox.reasons import Category
 from actmine.store.programs import Program
 
@@ -23,6 +24,7 @@ from ..config import AdmissionSettings, ModelSettings, PromptSettings
 from ..proposal import Proposal
 from ..proposers.members import SearchView
 from .client import ChatClient, ChatResult, LLMError
+from .diagnostics import lab_notes, notes_text, shape_notes, validation_text
 from .diff import apply_diff, diff_blocks
 from .parse import ParseFailure, check_size, extract_code, tidy
 from .prompts import PLACEHOLDERS, TemplateSet
@@ -40,6 +42,8 @@ class Parent:
     fitness: float | None
     flops: int | None
     families: dict[str, float]
+    validation: float | None = None  # held-out validation score (never selected on)
+    diagnostics: tuple[str, ...] = ()  # from its IR and the lab (llm/diagnostics.py)
 
 
 def seed_parents(seeds: tuple[str, ...]) -> list[Parent]:
@@ -62,6 +66,7 @@ class LLMMember:
         self.own_requests = anyio.CapacityLimiter(1 if settings.local else settings.max_in_flight)
         self.budget = budget
         self.in_flight = 0
+        self._shapes: dict[str, tuple[str, ...]] = {}  # IR hash -> its shape notes
 
     async def propose(self, program_id: int, rng: random.Random, parents: list[Program],
                       view: SearchView) -> Proposal | None:
@@ -128,10 +133,26 @@ class LLMMember:
         shown = programs[:2] if kind == "crossover" else programs[:1]
         return kind, shown, programs[len(shown):], target
 
-    @staticmethod
-    def _parent(program: Program, view: SearchView) -> Parent:
-        return Parent(program.id, program.source, program.fitness, program.flops,
-                      view.families(program))
+    def _parent(self, program: Program, view: SearchView) -> Parent:
+        families = view.families(program)
+        validation = program.objectives.get("validation")
+        notes = (*self._shape(program.ir_hash, view),
+                 *lab_notes(families, program.fitness, validation))
+        return Parent(program.id, program.source, program.fitness, program.flops, families,
+                      validation, notes)
+
+    def _shape(self, ir_hash: str | None, view: SearchView) -> tuple[str, ...]:
+        """What the trusted IR does beyond the box (never the proposal's Python)."""
+        if not ir_hash:
+            return ()
+        if ir_hash not in self._shapes:
+            data = view.ir_of(ir_hash)
+            try:
+                notes = shape_notes(ActivationIR.from_dict(data)) if data else []
+            except IRError:
+                notes = []
+            self._shapes[ir_hash] = tuple(notes)
+        return self._shapes[ir_hash]
 
     @staticmethod
     def _source(kind: str, text: str, parents: list[Parent]) -> tuple[str, tuple[str, ...]]:
@@ -177,7 +198,11 @@ def render_context(parents: list[Parent], inspirations: list[Parent], rejections
                         f"{prefix}_source": parent.source.strip(),
                         f"{prefix}_fitness": fitness_text(parent.fitness),
                         f"{prefix}_flops": str(parent.flops) if parent.flops else "n/a",
-                        f"{prefix}_families": families_text(parent.families)})
+                        f"{prefix}_families": families_text(parent.families),
+                        f"{prefix}_validation": validation_text(parent.validation),
+                        f"{prefix}_diagnostics": notes_text(list(parent.diagnostics))})
+        if parent.id is None:  # a seed example: nothing measured yet
+            context.update({f"{prefix}_validation": "n/a", f"{prefix}_diagnostics": "n/a"})
     context["inspirations"] = "\n\n".join(
         f"# fitness {fitness_text(p.fitness)}, {p.flops} FLOPs\n```python\n{p.source.strip()}\n```"
         for p in inspirations) or "(none yet)"

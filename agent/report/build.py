@@ -12,7 +12,7 @@ from actmine.evaluators.lab import relu_ir
 from actmine.store.run_dir import actmine_version, open_run
 
 from ..progress import Progress, format_duration
-from . import fig_fits, fig_functions, fig_search, page, style, tables
+from . import fig_fits, fig_functions, fig_search, fig_validation, page, style, tables
 from .data import RunData, load, with_details
 from .lineage import generations, lineage
 from .retrain import FitResult, cached_fit
@@ -102,6 +102,11 @@ def _figures(data: RunData, best, tree, fit: FitResult | None,
     if any(p.fitness is not None for p in programs):
         cost = tables.costs(data.programs)
         figures.append(("evolution", lambda: fig_search.evolution_figure(programs, cost)))
+    if fig_validation.has_validation(programs):
+        champion = data.champion
+        figures.append(("validation", lambda: fig_validation.validation_figure(
+            programs, champion.gelu if champion else None,
+            champion.program if champion else None)))
     if tree is not None:
         figures.append(("lineage", lambda: fig_search.lineage_figure(tree, by_id)))
     figures.append(("admission", lambda: fig_search.admission_figure(programs)))
@@ -124,16 +129,21 @@ def _context(data: RunData, tree, fit, reference, fit_note, images, started) -> 
     times = [p.created for p in programs if p.created]
     wall = (max(times) - min(times)) if len(times) > 1 else 0.0
     best = data.best
+    champ = data.champion.program if data.champion else None
+    near = sum(p.near_duplicate_of is not None for p in programs)  # evaluations saved
     adm = tables.admission_stats(programs)
     link = f"#p{best.id}" if best else ""
     tiles = [
         {"label": "best × ReLU", "value": tables.ratio(best.fitness) if best else "n/a",
          "best": True, "href": link},
         {"label": "best program", "value": f"#{best.id}" if best else "n/a", "href": link},
+        {"label": "champion", "value": f"#{champ.id}" if champ else "none",
+         "href": f"#p{champ.id}" if champ else "#leaderboard"},
         {"label": "proposals", "value": f"{len(programs):,}"},
         {"label": "admitted", "value": adm["admitted_share"]},
         {"label": "fresh evaluations", "value": f"{counts_fresh:,}"},
         {"label": "cache hits", "value": f"{adm['cache_hits']:,}"},
+        {"label": "near-duplicates", "value": f"{near:,}"},
         {"label": "wall time", "value": format_duration(wall) if wall else "n/a"},
         {"label": "model spend", "value": f"${spend:,.2f}" if costs else "n/a"},
     ]
@@ -151,6 +161,8 @@ def _context(data: RunData, tree, fit, reference, fit_note, images, started) -> 
                               "change": change, "formula": tables.formula_of(data, p)})
             previous = p.fitness if p.fitness is not None else previous
     shown = [p.id for p in data.leaderboard]
+    if champ is not None and champ.id not in shown:
+        shown.append(champ.id)
     if tree is not None:  # every program the lineage figure or table names gets a card
         shown += [i for i in (*tree.nodes, *tree.main_line) if i not in shown]
     known = set(shown)
@@ -163,6 +175,8 @@ def _context(data: RunData, tree, fit, reference, fit_note, images, started) -> 
         "run_path": str(data.path), "started": page.when(data.meta.get("created")),
         "generated": page.when(data.generated), "warnings": list(data.warnings),
         "tiles": tiles, "families": FAMILIES, "leaderboard": tables.leaderboard(data, gens),
+        "has_validation": fig_validation.has_validation(programs),
+        "champion_line": data.champion.line() if data.champion else "",
         "n_functions": min(TOP_FUNCTIONS, len(data.leaderboard)), "img": _Images(images),
         "fit_caption": _fit_caption(fit, reference, data, best) if fit else fit_note,
         "has_spend": bool(costs), "lineage_size": len(tree.nodes) if tree else 0,

@@ -19,6 +19,8 @@ from actmine.sandbox.ir import ActivationIR, IRError
 from actmine.store.programs import Program
 from actmine.store.run_dir import RunDir
 
+from ..search.champion import Champion, find_champion
+
 SPEND_KEYS = {
     "input_tokens": ("input_tokens", "prompt_tokens", "tokens_in"),
     "output_tokens": ("output_tokens", "completion_tokens", "tokens_out"),
@@ -67,6 +69,7 @@ class RunData:
     irs: dict[int, ActivationIR]  # program id -> IR (for the programs shown)
     warnings: tuple[str, ...] = ()
     generated: float = field(default_factory=time.time)
+    champion: Champion | None = None  # the verdict (agent/search/champion.py)
 
     @property
     def by_id(self) -> dict[int, Program]:
@@ -103,9 +106,13 @@ def load(run: RunDir, top: int = 20, extra_ids: tuple[int, ...] = ()) -> RunData
     lab, admission, warnings = lab_and_admission(run.meta.get("config") or {})
     programs = tuple(run.programs.all())
     leaderboard = tuple(run.programs.best(top))
+    champion = find_champion(list(programs))
     data = RunData(run.path, run.meta, lab, admission, programs, leaderboard, {}, {},
-                   tuple(warnings))
-    return with_details(run, data, [p.id for p in leaderboard] + list(extra_ids))
+                   tuple(warnings), champion=champion)
+    shown = [p.id for p in leaderboard] + list(extra_ids)
+    if champion.program is not None:
+        shown.append(champion.program.id)
+    return with_details(run, data, shown)
 
 
 def with_details(run: RunDir, data: RunData, ids: list[int]) -> RunData:
@@ -123,7 +130,10 @@ def with_details(run: RunDir, data: RunData, ids: list[int]) -> RunData:
                 except IRError:
                     pass
         if data.lab is not None and program.ir_hash and program.ir_hash not in data.evaluations:
-            evaluation = run.cache.get_evaluation(data.lab.hash, program.ir_hash)
+            # A near-duplicate's evaluation is the one of the program it matched.
+            source = by_id.get(program.near_duplicate_of) if program.near_duplicate_of else None
+            evaluation = run.cache.get_evaluation(
+                data.lab.hash, (source or program).ir_hash or program.ir_hash)
             if evaluation:
                 data.evaluations[program.ir_hash] = evaluation
     return data

@@ -81,13 +81,19 @@ def _evaluation(ir: ActivationIR, lab_hash: str, tasks, fitness: float, status: 
                       stages[0].seconds, stages)
 
 
+SEED_NAMES = ("relu", "gelu", "silu", "tanh", "softplus", "elu")
+
+
 def build_synthetic_run(path: Path | str, programs: int = 1000, settings=None,
-                        seed: int = 0) -> Path:
-    """Write a run directory with ``programs`` proposals; returns its path."""
+                        seed: int = 0, validation: bool = False) -> Path:
+    """Write a run directory with ``programs`` proposals; returns its path. ``validation``:
+    programs also carry a held-out validation score that improves more slowly than fitness
+    (a run that over-fits the lab)."""
     from ..config import Settings
 
     settings = settings or Settings()
     rng = random.Random(seed)
+    held_out = random.Random(f"{seed}:validation")  # its own stream: the rest stays the same
     run = open_run(path, settings.identity(), create=True)
     lab, admission = settings.lab.to_config(), settings.admission.to_config()
     tasks = lab.all_tasks()
@@ -108,6 +114,8 @@ def build_synthetic_run(path: Path | str, programs: int = 1000, settings=None,
                                        reverse=True)) if pool else ()
             meta: dict = {"operator": rng.choice(("point", "subtree", "perturb", "jitter"))} \
                 if proposer == "symbolic" else {}
+            if proposer == "seed":
+                meta["seed"] = SEED_NAMES[(pid - 1) % len(SEED_NAMES)]
             if proposer == "llm":
                 price = next(m for m in MODELS if m[1] == model)
                 tokens_in, tokens_out = rng.randint(900, 2400), rng.randint(150, 600)
@@ -143,10 +151,14 @@ def build_synthetic_run(path: Path | str, programs: int = 1000, settings=None,
             status = "non_finite" if roll < 0.03 else "pruned" if roll < 0.18 else "ok"
             evaluation = _evaluation(ir, lab.hash, tasks, fitness, status, rng)
             run.cache.put_evaluation(lab.hash, ir.hash, evaluation.to_dict())
+            objectives = dict(evaluation.objectives)
+            if validation and status == "ok":
+                objectives["validation"] = 0.5 * evaluation.fitness + held_out.gauss(0.0, 0.2)
             program = Program(source=source, admitted=True, source_hash=source_hash,
                               ir_hash=ir.hash, flops=evaluation.flops,
                               fitness=evaluation.fitness, stage=evaluation.stage,
-                              status=status, reason=evaluation.reason or "evaluated", **base)
+                              status=status, reason=evaluation.reason or "evaluated",
+                              objectives=objectives, **base)
             run.programs.add(program)
             seen_irs.append(program)
             if status == "ok":

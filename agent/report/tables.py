@@ -56,13 +56,21 @@ def condensed(source: str, width: int = 90) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def signed(value: float | None) -> str:
+    return f"{value:+.3f}" if value is not None and math.isfinite(value) else NA
+
+
 def leaderboard(data: RunData, generations: dict[int, int]) -> list[dict]:
     rows = []
+    champion = data.champion.program if data.champion else None
     for rank, p in enumerate(data.leaderboard, start=1):
         evaluation = data.evaluations.get(p.ir_hash or "", {})
         families = evaluation.get("family_log_ratios") or {}
         rows.append({
             "rank": rank, "id": p.id, "fitness": f"{p.fitness:+.3f}", "ratio": ratio(p.fitness),
+            "validation": signed(p.objectives.get("validation")),
+            "validation_ratio": ratio(p.objectives.get("validation")),
+            "champion": champion is not None and p.id == champion.id,
             "families": {f: ratio(families.get(f)) for f in FAMILIES},
             "flops": p.flops if p.flops is not None else NA,
             "stage": p.stage or "", "status": p.status or "",

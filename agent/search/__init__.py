@@ -4,4 +4,6 @@
     pipeline      one child through admission and evaluation, against the budget
     ensemble      which member proposes next (weights, bandit)
     runstats      totals rebuilt from the store;  live: live.json;  events: structlog
+    champion      the best that also beats GELU on validation and the proxy (pure)
+    curves        near-duplicates: curves of evaluated functions, matched before training
 """

@@ -50,6 +50,7 @@ from ..llm.proposer import LLMMember
 from ..proposal import Proposal, member_of
 from ..proposers.members import EmbeddedMember, Member, SearchView
 from ..proposers.symbolic import RandomProposer, SymbolicProposer, seed_proposals
+from .curves import CurveIndex
 from .ensemble import Ensemble
 from .events import EventLog
 from .live import write_live
@@ -99,7 +100,9 @@ class Search:
         self.executor = make_executor(settings.executor_config(), self._on_retry)
         self.lab = CachedLab(run.cache, self.executor, settings.admission.to_config(),
                              settings.lab.to_config())
-        self.pipeline = Pipeline(self.lab, self.budget, run.run_id, self._on_evaluate)
+        curves = CurveIndex.from_programs(finished, run.cache.get_ir,
+                                          settings.search.near_duplicates)
+        self.pipeline = Pipeline(self.lab, self.budget, run.run_id, self._on_evaluate, curves)
         self.proxy = (ProxyStage(run.path / "transfer", self.executor)
                       if settings.search.proxy else None)
         self.requests = anyio.CapacityLimiter(settings.search.requests_in_flight)
@@ -369,6 +372,10 @@ class Search:
     def _family_ratios(self, program: Program) -> dict[str, float]:
         if not program.ir_hash:
             return {}
+        stored = {k.removeprefix("family:"): v for k, v in program.objectives.items()
+                  if k.startswith("family:")}
+        if stored:  # also what a near-duplicate has (its own IR has no cache entry)
+            return stored
         if program.ir_hash not in self._families:
             hit = self.lab.cached_evaluation(program.ir_hash)
             self._families[program.ir_hash] = hit[0].family_log_ratios if hit else {}
@@ -416,6 +423,8 @@ def _event_fields(p: Program) -> dict:
     usage = p.meta.get("usage") if isinstance(p.meta, dict) else None
     if isinstance(usage, dict):
         fields["usage"] = usage
+    if p.near_duplicate_of is not None:
+        fields["near_duplicate_of"] = p.near_duplicate_of
     if not p.admitted:
         fields["reason"] = p.reason
     return fields

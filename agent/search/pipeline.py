@@ -4,7 +4,9 @@ top: the evaluation budget and how many evaluations are in flight.
 
 A fresh evaluation is reserved against the budget while it runs; a child the budget can no
 longer evaluate comes back as None and its row stays in flight in the program log, to be
-finished first when the run resumes (store/programs.py).
+finished first when the run resumes (store/programs.py). Before one is reserved, a child
+whose curve matches an evaluated function's takes that evaluation instead, for free
+(agent/search/curves.py): it is recorded as a near-duplicate of that program.
 """
 
 from __future__ import annotations
@@ -20,14 +22,19 @@ from actmine.store.programs import Program
 from ..budget import Budget
 from ..cached_lab import CachedLab, Scored
 from ..proposal import Proposal
+from .curves import NEAR_DUPLICATE_OF, CurveIndex, curve_of
 
 
 class Pipeline:
-    def __init__(self, lab: CachedLab, budget: Budget, run_id: str, on_evaluate=None):
+    def __init__(self, lab: CachedLab, budget: Budget, run_id: str, on_evaluate=None,
+                 curves: CurveIndex | None = None):
         self.lab = lab
         self.budget = budget
         self.run_id = run_id
         self.on_evaluate = on_evaluate  # callback(program_id, ir_hash) as an evaluation starts
+        # Curves of the evaluated functions (rebuilt from the store by the caller); an empty
+        # index with tolerance 0 turns near-duplicate detection off.
+        self.curves = curves if curves is not None else CurveIndex()
         # Enough evaluations in flight to fill every worker's batch; the executor queues them.
         self.evaluations = anyio.CapacityLimiter(lab.executor.capacity)
 
@@ -54,25 +61,52 @@ class Pipeline:
         if scored is None:
             return None
         ev = scored.evaluation
+        reason = ev.reason or "evaluated"
+        if scored.near_duplicate_of is not None:
+            program = replace(program, meta={**program.meta,
+                                             NEAR_DUPLICATE_OF: scored.near_duplicate_of})
+            reason = (f"near-duplicate of #{scored.near_duplicate_of} (the same curve on "
+                      f"[-6, 6] within the tolerance): its evaluation, not trained again")
         return replace(program, fitness=ev.fitness, stage=ev.stage, status=ev.status,
-                       reason=ev.reason or "evaluated", lab_hash=ev.lab_hash,
+                       reason=reason, lab_hash=ev.lab_hash,
                        cached=scored.cached, objectives=ev.objectives)
 
     async def evaluate(self, admission: Admission, program_id: int) -> Scored | None:
         """The cached evaluation, or a fresh one the budget pays for; None when it cannot."""
         origin = {"run": self.run_id, "program": program_id}
         found = await self.lab.lookup(admission.ir_hash, origin)
+        curve = None if admission.ir_hash in self.curves else curve_of(admission.ir)
         if found is not None:
+            self.curves.add(program_id, admission.ir_hash, curve)
             return found
+        near = self.near_duplicate(curve)
+        if near is not None:
+            return near
         if not self.budget.reserve_evaluation():
             return None
         try:
             async with self.evaluations:
-                if self.on_evaluate:
-                    self.on_evaluate(program_id, admission.ir_hash)
-                return await self.lab.evaluate(admission, origin)
+                # While this child waited for a slot, another with the same IR may have
+                # started: then it waits for that one instead of announcing its own.
+                scored = await self.lab.lookup(admission.ir_hash, origin)
+                if scored is None:
+                    if self.on_evaluate:
+                        self.on_evaluate(program_id, admission.ir_hash)
+                    scored = await self.lab.evaluate(admission, origin)
         finally:
             self.budget.release_evaluation()
+        self.curves.add(program_id, admission.ir_hash, curve)
+        return scored
+
+    def near_duplicate(self, curve) -> Scored | None:
+        """The evaluation of the indexed function whose curve matches, under this lab."""
+        match = self.curves.match(curve)
+        if match is None:
+            return None
+        hit = self.lab.cached_evaluation(match.ir_hash)
+        if hit is None:  # evaluated under another lab (a --force resume): train it
+            return None
+        return Scored(hit[0], cached=True, near_duplicate_of=match.program_id)
 
     def fully_cached(self, source: str) -> bool:
         return self.lab.fully_cached(source)

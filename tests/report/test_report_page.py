@@ -156,3 +156,34 @@ def test_formula_lineage_and_spend_helpers():
     assert spend_of({"usage": {"prompt_tokens": 10, "completion_tokens": 3, "cost": 0.1}}) \
         == spend_of({"input_tokens": 10, "output_tokens": 3, "cost_usd": 0.1})
     assert spend_of({"cost_usd": "free", "tokens_in": True}).cost is None
+
+
+def test_validation_beside_fitness_the_over_fitting_figure_and_the_champion(tmp_path):
+    from actmine.agent.report.fig_validation import trajectory
+    from actmine.agent.search.champion import find_champion
+
+    path = build_synthetic_run(tmp_path / "run", 60, tiny_settings(), seed=3, validation=True)
+    result = build_report(path, progress=False)
+    text = result.path.read_text()
+    page = Page(text)
+    assert result.images == len(page.images) == 7  # the six, and fitness against validation
+    assert "Selection fitness against held-out validation" in text
+    run = open_run(path, readonly=True)
+    try:
+        programs = run.programs.all()
+    finally:
+        run.close()
+    champion = find_champion(programs)
+    assert champion.program is not None and champion.applied == ("validation",)
+    board = text.split('id="leaderboard"', 1)[1].split("</section>", 1)[0]
+    assert "<th class=\"num\">validation</th>" in board
+    row = board.split(f'href="#p{champion.program.id}"', 1)[0].rsplit("<tr>", 1)[1]
+    assert "★" in row  # the champion's row is marked
+    assert f"champion: #{champion.program.id}" in board and f"p{champion.program.id}" in page.ids
+    # The trajectory follows the best fitness so far and that program's validation.
+    steps = trajectory(programs)
+    assert [s["fresh"] for s in steps] == sorted(s["fresh"] for s in steps)
+    last = steps[-1]
+    best = min((p for p in programs if p.fitness is not None and p.status == "ok"),
+               key=lambda p: (p.fitness, p.id))
+    assert last["best_id"] == best.id and last["best_validation"] == best.objectives["validation"]
