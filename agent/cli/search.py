@@ -55,6 +55,11 @@ def search(run_dir: Path = typer.Option(..., "--run-dir", help="directory of the
         if verdict:
             out.print(verdict)
         out.print(champion.line())
+        proxy = summary.get("proxy")
+        if proxy and proxy["candidates"]:
+            out.print(f"transfer proxy: {proxy['candidates']} candidates this time, "
+                      f"{proxy['jobs']} jobs trained, {proxy['cpu_seconds']:.0f} CPU-seconds "
+                      f"(apart from the evaluation budget)")
         out.print(f"run directory: {run_dir.resolve()}")
     finally:
         run.close()

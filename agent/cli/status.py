@@ -40,7 +40,24 @@ def status_payload(run: RunDir, top: int = 10) -> dict:
         "faults": dict(totals.faults()),
         "rejections": [{"category": c, "count": n, "example": examples.get(c, "")}
                        for c, n in totals.rejections.most_common()],
+        "proxy": _proxy_totals(run, programs),
     }
+
+
+def _proxy_totals(run: RunDir, programs) -> dict | None:
+    """The transfer-proxy stage's cost, from the run's own store (apart from the lab's)."""
+    directory = run.path / "transfer"
+    if not directory.exists():
+        return None
+    from actmine.evaluators.transfer.runner import ResultStore
+
+    store = ResultStore(directory)
+    try:
+        totals = store.totals()
+    finally:
+        store.close()
+    totals["candidates"] = sum("proxy" in p.objectives for p in programs)
+    return totals
 
 
 def print_status(console, payload: dict) -> None:
@@ -79,6 +96,11 @@ def print_status(console, payload: dict) -> None:
                       f"({t['recent_evaluations_per_min']} over the last 10 min)")
     else:
         console.print("throughput: too few seconds of history to tell")
+    proxy = payload.get("proxy")
+    if proxy:
+        console.print(f"transfer proxy ({', '.join(proxy['benchmarks']) or 'no benchmark'}): "
+                      f"{proxy['candidates']} candidates, {proxy['jobs']} jobs, "
+                      f"{proxy['cpu_seconds']:.0f} CPU-seconds, apart from the lab's budget")
     console.print(_members_table(payload["members"]))
     faults = _faults_lines(payload["members"])
     if faults:

@@ -98,6 +98,17 @@ class ResultStore:
     def close(self) -> None:
         self._cache.close()
 
+    def totals(self) -> dict:
+        """What the store holds: jobs, their CPU seconds, and the benchmarks they ran."""
+        jobs, cpu, names = 0, 0.0, set()
+        for key in self._cache.iterkeys():
+            result = self._cache.get(key)
+            if isinstance(result, dict):
+                jobs += 1
+                cpu += float(result.get("cpu_seconds") or 0.0)
+                names.add(str(key).split("/", 1)[0])
+        return {"jobs": jobs, "cpu_seconds": round(cpu, 1), "benchmarks": sorted(names)}
+
 
 Progress = Callable[[Job, dict, bool], None]  # (job, result, came from cache)
 
