@@ -46,8 +46,10 @@ _PROFILES = {
                   stride={"sunspots": 1, "co2": 4}),
     "full": dict(train_fraction=0.75, hidden=128, depth=3, lr=1e-3, steps=10000,
                  stride={"sunspots": 1, "co2": 1}),
-    "proxy": dict(train_fraction=0.75, hidden=32, depth=2, lr=3e-3, steps=400,
-                  stride={"sunspots": 1, "co2": 8}),
+    # The quick profile as it is (a second per job already): a smaller model trained less
+    # does not overshoot the way real forecasters do, and CO2's error hit the floor.
+    "proxy": dict(train_fraction=0.75, hidden=64, depth=2, lr=3e-3, steps=1000,
+                  stride={"sunspots": 1, "co2": 4}),
 }
 
 BENCHMARKS = [
