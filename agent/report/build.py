@@ -39,7 +39,7 @@ def build_report(run_dir: Path | str, out: Path | str | None = None, *, top: int
     started = time.perf_counter()
     run_dir = Path(run_dir)
     out = Path(out) if out is not None else run_dir / "report.html"
-    run = open_run(run_dir)
+    run = open_run(run_dir, readonly=True)  # a live search holds the lock: only read
     try:
         data = load(run, top)
         by_id = data.by_id

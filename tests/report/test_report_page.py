@@ -187,3 +187,14 @@ def test_validation_beside_fitness_the_over_fitting_figure_and_the_champion(tmp_
     best = min((p for p in programs if p.fitness is not None and p.status == "ok"),
                key=lambda p: (p.fitness, p.id))
     assert last["best_id"] == best.id and last["best_validation"] == best.objectives["validation"]
+
+
+def test_a_live_run_can_be_reported_while_its_search_holds_the_lock(synthetic):
+    from actmine.store.run_dir import open_run
+
+    writer = open_run(synthetic)  # what a running search holds
+    try:
+        result = build_report(synthetic, synthetic / "live.html", progress=False)
+    finally:
+        writer.close()
+    assert result.path.exists() and result.programs > 0
