@@ -192,9 +192,10 @@ def test_validation_beside_fitness_the_over_fitting_figure_and_the_champion(tmp_
 def test_a_live_run_can_be_reported_while_its_search_holds_the_lock(synthetic):
     from actmine.store.run_dir import open_run
 
-    writer = open_run(synthetic)  # what a running search holds
+    path, _ = synthetic
+    writer = open_run(path)  # what a running search holds
     try:
-        result = build_report(synthetic, synthetic / "live.html", progress=False)
+        result = build_report(path, path / "live.html", progress=False)
     finally:
         writer.close()
     assert result.path.exists() and result.programs > 0
