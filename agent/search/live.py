@@ -16,12 +16,20 @@ from actmine.store.run_dir import writer_pid
 LIVE_FILE = "live.json"
 
 
-def write_live(run_dir: Path, state: dict) -> None:
+def write_live(run_dir: Path, state: dict) -> bool:
+    """Publish the state (atomically); False when the directory refuses it (a full disk,
+    a directory removed under a running search): status then shows less, nothing else."""
     path = Path(run_dir) / LIVE_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "updated": time.time(), **state},
-                              sort_keys=True))
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{LIVE_FILE}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps({"pid": os.getpid(), "updated": time.time(), **state},
+                                  sort_keys=True))
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    return True
 
 
 def read_live(run_dir: Path) -> dict | None:
