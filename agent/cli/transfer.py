@@ -24,6 +24,7 @@ from .. import api
 from ..cached_lab import CachedLab
 from ..config import load_settings
 from ..progress import Progress
+from ..search.champion import find_champion
 from .app import app
 from .console import condensed_source, err, out
 from .errors import handles_errors, read_candidate
@@ -38,6 +39,8 @@ class TransferInputError(UserError):
 def transfer(files: list[Path] | None = typer.Argument(None, help="Python files defining activation(x)"),
              run_dir: Path | None = typer.Option(None, "--run-dir", help="take candidates from this run's leaderboard"),
              top: int = typer.Option(2, "--top", min=1, help="how many of the run's best to check"),
+             champion: bool = typer.Option(False, "--champion", help="also the run's champion "
+                                           "(the best that beats GELU on validation and proxy)"),
              profile: str = typer.Option("quick", help="quick (CPU, minutes), full (GPU) or smoke (seconds, for tests)"),
              benchmarks: str | None = typer.Option(None, "--benchmarks", help="comma-separated benchmark or family names (default: all)"),
              workers: int | None = typer.Option(None, min=1, help="parallel worker processes (default: one per CPU core)"),
@@ -57,7 +60,8 @@ def transfer(files: list[Path] | None = typer.Argument(None, help="Python files 
     settings = load_settings(config)
     with api.session(settings) as lab:
         activations = anyio.run(_references, lab)
-        candidates = anyio.run(_from_files, lab, files or []) + _from_run(lab, run_dir, top)
+        candidates = (anyio.run(_from_files, lab, files or [])
+                      + _from_run(lab, run_dir, top, champion))
     for candidate in candidates:
         twin = next((a for a in activations if a.ir_hash == candidate.ir_hash), None)
         if twin is not None:
@@ -144,9 +148,13 @@ async def _from_files(lab: CachedLab, files: list[Path]) -> list[Activation]:
     return found
 
 
-def _from_run(lab: CachedLab, run_dir: Path | None, top: int) -> list[Activation]:
-    """The run's best distinct IRs, read from the run's cache (the IR's one copy)."""
+def _from_run(lab: CachedLab, run_dir: Path | None, top: int,
+              champion: bool = False) -> list[Activation]:
+    """The run's best distinct IRs (and its champion), read from the run's cache (the IR's
+    one copy)."""
     if run_dir is None:
+        if champion:
+            raise TransferInputError("--champion needs --run-dir DIR")
         return []
     run = open_run(run_dir, readonly=True)
     try:
@@ -154,6 +162,14 @@ def _from_run(lab: CachedLab, run_dir: Path | None, top: int) -> list[Activation
         if not programs:
             raise TransferInputError(f"{run_dir} has no evaluated programs yet; run "
                                      f"'actmine search --run-dir {run_dir}' first")
+        champion_id = None
+        if champion:
+            verdict = find_champion(run.programs.all())
+            if verdict.program is None:
+                raise TransferInputError(f"{run_dir} has no champion: {verdict.why_none}")
+            champion_id = verdict.program.id
+            if champion_id not in {p.id for p in programs}:
+                programs.append(verdict.program)
         found = []
         for program in programs:
             ir = run.cache.get_ir(program.ir_hash)
@@ -161,9 +177,10 @@ def _from_run(lab: CachedLab, run_dir: Path | None, top: int) -> list[Activation
                 raise TransferInputError(f"the IR of program #{program.id} is missing from "
                                          f"{run_dir}/cache; export it with 'actmine export "
                                          f"--ir {program.ir_hash}' or re-run the search")
+            role = " [champion]" if program.id == champion_id else ""
             found.append(Activation(f"#{program.id}", ActivationIR.from_dict(ir),
                                     f"{condensed_source(program.source, 90)}  (lab fitness "
-                                    f"{program.fitness:+.3f})"))
+                                    f"{program.fitness:+.3f}){role}"))
         return found
     finally:
         run.close()
