@@ -177,10 +177,10 @@ def _from_run(lab: CachedLab, run_dir: Path | None, top: int,
                 raise TransferInputError(f"the IR of program #{program.id} is missing from "
                                          f"{run_dir}/cache; export it with 'actmine export "
                                          f"--ir {program.ir_hash}' or re-run the search")
-            role = " [champion]" if program.id == champion_id else ""
+            role = ", the champion" if program.id == champion_id else ""
             found.append(Activation(f"#{program.id}", ActivationIR.from_dict(ir),
                                     f"{condensed_source(program.source, 90)}  (lab fitness "
-                                    f"{program.fitness:+.3f}){role}"))
+                                    f"{program.fitness:+.3f}{role})"))
         return found
     finally:
         run.close()
