@@ -134,7 +134,8 @@ def run(evaluations: int, seed_list: list[int], config: Path | None, png: Path) 
     rows = [{"evaluations": n, **{a: {"fitness": stats(runs[a], n),
                                       "validation": stats(checks[a], n)} for a in ARMS}}
             for n in checkpoints]
-    return {"lab_hash": lab.hash, "validation_tasks": list(lab.validation), "seeds": seed_list,
+    return {"lab_hash": lab.hash, "validation_tasks": [t.name for t in lab.validation_tasks()],
+            "seeds": seed_list,
             "evaluations": evaluations, "checkpoints": rows, "png": str(png)}
 
 
