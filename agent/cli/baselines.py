@@ -121,11 +121,15 @@ def _row(r: BaselineResult) -> dict:
 
 
 def _table(results: list[BaselineResult], lab_hash: str) -> Table:
-    table = Table(title=f"Baselines in the lab {lab_hash} (fitness: mean log OOD-MSE ratio vs "
-                        "ReLU, lower is better; family columns: OOD MSE x ReLU's)",
+    table = Table(title=f"Baselines in the lab {lab_hash} (fitness vs ReLU, lower is better; "
+                        "family columns: error x ReLU's; valid.: the held-out tasks' score)",
                   title_justify="left")
-    for col in ("baseline", "fitness", "x ReLU", *(FAMILY_SHORT[f] for f in FAMILIES),
-                "train MSE", "FLOPs", "paper OOD", "paper train", "time"):
+    present = [f for f in FAMILIES
+               if any(r.evaluation and f in r.evaluation.family_log_ratios for r in results)]
+    validated = any(r.evaluation and r.evaluation.validation is not None for r in results)
+    for col in ("baseline", "fitness", "x ReLU", *(FAMILY_SHORT[f] for f in present),
+                *(["valid."] if validated else []), "train MSE", "FLOPs", "paper OOD",
+                "paper train", "time"):
         table.add_column(col, justify="left" if col == "baseline" else "right")
     ranked = sorted(results, key=lambda r: r.evaluation.fitness if r.evaluation else math.inf)
     for r in ranked:
@@ -133,13 +137,16 @@ def _table(results: list[BaselineResult], lab_hash: str) -> Table:
         paper = [f"{paper_ood:.1f}" if paper_ood else "", f"{paper_train:.1f}" if paper_train else ""]
         ev = r.evaluation
         if ev is None:
-            table.add_row(r.baseline.name, "rejected", r.reason[:40], "", "", "", "", "", *paper, "")
+            blanks = [""] * (len(present) + validated + 2)
+            table.add_row(r.baseline.name, "rejected", r.reason[:40], *blanks, *paper, "")
             continue
         fams = ev.family_log_ratios
+        held = ([f"{ev.validation:+.3f}" if ev.validation is not None else "-"]
+                if validated else [])
         table.add_row(r.baseline.name, f"{ev.fitness:+.3f} ±{ev.fitness_se:.2f}",
                       f"{math.exp(ev.fitness):.2f}",
-                      *(f"{math.exp(fams[f]):.2f}" if f in fams else "-" for f in FAMILIES),
-                      f"{ev.train_mse:.1e}", str(r.flops), *paper,
+                      *(f"{math.exp(fams[f]):.2f}" if f in fams else "-" for f in present),
+                      *held, f"{ev.train_mse:.1e}", str(r.flops), *paper,
                       f"{ev.seconds:.0f}s" + (" (cached)" if r.cached else ""))
     return table
 
