@@ -28,12 +28,11 @@ import copy
 import random
 import signal
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from enum import Enum
 
 import anyio
 import anyio.to_thread
-from actmine.sandbox.ir import ActivationIR
 from actmine.sandbox.supervisor import shared_zygote
 from actmine.store.database import ProgramDatabase
 from actmine.store.programs import ALL_ISLANDS, Program
@@ -336,26 +335,11 @@ class Search:
                 await self._resume(recorded)
 
     async def _with_proxy(self, program: Program) -> Program:
-        """The transfer-proxy stage for a program that enters the top k (or is a seed, the
-        champion's yardstick); any failure leaves the program as it was."""
-        if (self.proxy is None or program.status != "ok" or program.stage != "full"
-                or "proxy" in program.objectives):
+        if self.proxy is None:
             return program
-        ranked = self.database.ranked()
-        k = self.settings.search.proxy_top_k
-        entering = len(ranked) < k or program.fitness < ranked[k - 1].fitness
-        ir = self.run.cache.get_ir(program.ir_hash)
-        if ir is None or not (entering or program.proposer == "seed"):
-            return program
-        try:
-            result = await self.proxy.score(ActivationIR.from_dict(ir))
-        except Exception as exc:  # noqa: BLE001 - the proxy informs; it never ends a search
-            self.events.emit("proxy_error", id=program.id, error=repr(exc)[:300])
-            return program
-        self.events.emit("proxy", id=program.id, score=round(result.score, 4),
-                         per_benchmark=result.per_benchmark)
-        return replace(program, objectives={**program.objectives, "proxy": result.objective},
-                       meta={**program.meta, "proxy": result.per_benchmark})
+        return await self.proxy.apply(program, self.database.ranked(),
+                                      self.settings.search.proxy_top_k, self.run.cache.get_ir,
+                                      self.events.emit)
 
     def _commit(self, program: Program) -> None:
         program = self.run.programs.finish(program)  # committed before it counts anywhere

@@ -10,7 +10,8 @@ own proxy results, the yardstick of the score, are computed once per run. The st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from actmine.evaluators.lab import relu_ir
@@ -18,6 +19,7 @@ from actmine.evaluators.transfer import proxy as transfer_proxy
 from actmine.evaluators.transfer.proxy import ProxyScore
 from actmine.evaluators.transfer.runner import Job, ResultStore
 from actmine.sandbox.ir import ActivationIR
+from actmine.store.programs import Program
 
 from ..executors import Executor
 
@@ -44,6 +46,27 @@ class ProxyStage:
     @property
     def names(self) -> list[str]:
         return [b.name for b in self.benchmarks]
+
+    async def apply(self, program: Program, ranked: list[Program], top_k: int,
+                    ir_of: Callable[[str], dict | None], emit: Callable[..., None]) -> Program:
+        """The stage for a program that enters the top k of ``ranked`` (or is a seed, the
+        champion's yardstick): its score joins the objectives. A failure leaves the
+        program as it was: the proxy informs, it never ends a search."""
+        if program.status != "ok" or program.stage != "full" or "proxy" in program.objectives:
+            return program
+        entering = len(ranked) < top_k or program.fitness < ranked[top_k - 1].fitness
+        ir = ir_of(program.ir_hash)
+        if ir is None or not (entering or program.proposer == "seed"):
+            return program
+        try:
+            result = await self.score(ActivationIR.from_dict(ir))
+        except Exception as exc:  # noqa: BLE001 - one candidate's proxy failing is its own
+            emit("proxy_error", id=program.id, error=repr(exc)[:300])
+            return program
+        emit("proxy", id=program.id, score=round(result.score, 4),
+             per_benchmark=result.per_benchmark)
+        return replace(program, objectives={**program.objectives, "proxy": result.objective},
+                       meta={**program.meta, "proxy": result.per_benchmark})
 
     async def score(self, ir: ActivationIR) -> ProxyScore:
         """The candidate's proxy score against ReLU's (both cached)."""
