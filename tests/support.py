@@ -28,6 +28,7 @@ short_threshold = 5.0
 [search]
 proposals_in_flight = 3
 evaluations_in_flight = 2
+proxy = false  # it trains real benchmarks; the tests about it turn it on
 """
 
 

@@ -34,16 +34,19 @@ def serve(port: int = typer.Option(8080, help="port on the host (0: any free por
     server = LocalServer(host=host, port=port, threads=threads)
     err.print("[dim]starting llama.cpp's server with SmolLM2-135M-Instruct...[/dim]")
     with server:
-        out.print(f"serving {MODEL_ALIAS} at {server.base_url} (log: {server.log_path})")
+        out.print(f"serving {MODEL_ALIAS} at {server.base_url} (log: {server.log_path})",
+                  soft_wrap=True)  # one line: scripts wait for it
         out.print("use it from a config:\n\n[[models]]\nname = \"smollm2\"\n"
-                  f"base_url = \"{server.base_url}\"\nmax_tokens = 512\n")
+                  f"base_url = \"{server.base_url}\"\nmax_tokens = 512\n", markup=False)
         out.print("Ctrl-C stops it.")
         stopped = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopped.set())
         while not stopped.wait(1.0):
             if server.process is None or server.process.poll() is not None:
-                raise typer.Exit(1)
+                code = server.process.returncode if server.process else None
+                raise UserError(f"llama.cpp's server stopped by itself (exit code {code}); "
+                                f"its log: {server.log_path}")
     out.print("stopped")
 
 

@@ -57,6 +57,7 @@ def transfer(files: list[Path] | None = typer.Argument(None, help="Python files 
         raise TransferInputError(f"unknown profile {profile!r}; use one of {', '.join(PROFILES)}")
     device = _device(device)
     chosen = registry.select(benchmarks)
+    runner.check_data(chosen)  # before anything is computed or any progress is shown
     settings = load_settings(config)
     with api.session(settings) as lab:
         activations = anyio.run(_references, lab)

@@ -117,12 +117,30 @@ class LocalServer:
             try:
                 # llama-cpp-python has no /health; /v1/models answers once the model loaded.
                 if httpx.get(f"{self.base_url}/models", timeout=2.0).status_code == 200:
+                    self._first_token()
                     return
             except httpx.TransportError:
                 pass
             time.sleep(0.25)
         raise LocalServerError(f"the llama.cpp server did not answer within {timeout:.0f}s "
                                f"(log: {self.log_path})")
+
+    def _first_token(self) -> None:
+        """One token after a prompt of some length (short ones take another kernel), so that
+        a build that crashes on inference fails here, in one line, rather than as connection
+        errors on every proposal of a search."""
+        try:
+            httpx.post(f"{self.base_url}/completions", json={"prompt": "def activation(x):\n" * 8, "max_tokens": 1},
+                       timeout=60.0)
+        except httpx.TransportError:
+            pass
+        if self.process.poll() is None:
+            return
+        raise LocalServerError(
+            f"the llama.cpp server crashed on its first token (exit code "
+            f"{self.process.returncode}), usually a wheel built for another CPU; rebuild it: "
+            f"pip cache remove llama_cpp_python && CMAKE_ARGS=-DGGML_NATIVE=OFF pip install "
+            f"--force-reinstall --no-deps llama-cpp-python")
 
     def log_tail(self, lines: int = 3) -> str:
         try:

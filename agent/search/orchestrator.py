@@ -343,8 +343,6 @@ class Search:
 
     def _commit(self, program: Program) -> None:
         program = self.run.programs.finish(program)  # committed before it counts anywhere
-        if program.evaluated and not program.cached:
-            self.budget.record_fresh_evaluation()
         self.totals.add(program)
         self.ensemble.record(program)
         self.database.add(program)

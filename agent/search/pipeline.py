@@ -2,9 +2,11 @@
 the one trusted path (agent/cached_lab.py). The pipeline adds only what a search needs on
 top: the evaluation budget and how many evaluations are in flight.
 
-A fresh evaluation is reserved against the budget while it runs; a child the budget can no
-longer evaluate comes back as None and its row stays in flight in the program log, to be
-finished first when the run resumes (store/programs.py). Before one is reserved, a child
+A fresh evaluation is reserved against the budget while it runs and counted as spent as
+soon as it finishes (the proxy stage runs before the program is committed, and a released
+slot must not look free meanwhile); a child the budget can no longer evaluate comes back as
+None and its row stays in flight in the program log, to be finished first when the run
+resumes (store/programs.py). Before one is reserved, a child
 whose curve matches an evaluated function's takes that evaluation instead, for free
 (agent/search/curves.py): it is recorded as a near-duplicate of that program.
 """
@@ -78,12 +80,14 @@ class Pipeline:
         curve = None if admission.ir_hash in self.curves else curve_of(admission.ir)
         if found is not None:
             self.curves.add(program_id, admission.ir_hash, curve)
+            self._spend(found)  # not cached: this very program paid for it before a crash
             return found
         near = self.near_duplicate(curve)
         if near is not None:
             return near
         if not self.budget.reserve_evaluation():
             return None
+        scored = None
         try:
             async with self.evaluations:
                 # While this child waited for a slot, another with the same IR may have
@@ -94,9 +98,15 @@ class Pipeline:
                         self.on_evaluate(program_id, admission.ir_hash)
                     scored = await self.lab.evaluate(admission, origin)
         finally:
+            if scored is not None:
+                self._spend(scored)  # before the slot is released: no await in between
             self.budget.release_evaluation()
         self.curves.add(program_id, admission.ir_hash, curve)
         return scored
+
+    def _spend(self, scored: Scored) -> None:
+        if not scored.cached and scored.evaluation.fitness is not None:
+            self.budget.record_fresh_evaluation()
 
     def near_duplicate(self, curve) -> Scored | None:
         """The evaluation of the indexed function whose curve matches, under this lab."""

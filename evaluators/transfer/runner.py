@@ -113,9 +113,8 @@ class ResultStore:
 Progress = Callable[[Job, dict, bool], None]  # (job, result, came from cache)
 
 
-def prepare_data(benchmarks: list[Benchmark], profile: str, ctx: Context,
-                 note: Callable[[str], None] = lambda _: None) -> None:
-    """Check every dataset first (one DataMissing naming all fixes), then build caches."""
+def check_data(benchmarks: list[Benchmark]) -> None:
+    """One DataMissing naming the fix for every benchmark whose data is not installed."""
     from .data import DataMissing
 
     missing = []
@@ -127,6 +126,12 @@ def prepare_data(benchmarks: list[Benchmark], profile: str, ctx: Context,
                 missing.append(str(exc))
     if missing:
         raise DataMissing("; ".join(missing) + "; or leave those out with --benchmarks")
+
+
+def prepare_data(benchmarks: list[Benchmark], profile: str, ctx: Context,
+                 note: Callable[[str], None] = lambda _: None) -> None:
+    """Check every dataset first (one DataMissing naming all fixes), then build caches."""
+    check_data(benchmarks)
     for bench in benchmarks:
         if bench.prepare is not None:
             started = time.perf_counter()

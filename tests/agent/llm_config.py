@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import TINY_TOML
+from support import TINY_TOML
 
 TINY_LAB = TINY_TOML.split("[search]")[0]
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from actmine.agent.llm.stub_server import StubServer
-from conftest import ACTMINE
+from support import ACTMINE
 from llm_config import config_text
 
 

@@ -109,9 +109,10 @@ def test_export_champion_writes_its_ir_or_says_there_is_none(cli, tmp_path):
     assert both.returncode == 2 and "choose one of" in both.stderr
 
 
-VALIDATION_TOML = TINY_TOML.replace('tasks = ["square", "sine", "feynman_I_14_4"]',
-                                    'tasks = ["square", "sine", "feynman_I_14_4"]\n'
-                                    'validation = ["square"]')
+VALIDATION_TOML = (TINY_TOML.replace('tasks = ["square", "sine", "feynman_I_14_4"]',
+                                     'tasks = ["square", "sine", "feynman_I_14_4"]\n'
+                                     'validation = ["square"]')
+                   .replace("proxy = false", "proxy = true"))  # bfs needs no data: always run
 
 
 def test_a_search_with_validation_names_its_champion_resumes_and_reports(cli, tmp_path):
@@ -125,8 +126,11 @@ def test_a_search_with_validation_names_its_champion_resumes_and_reports(cli, tm
     assert all(row["validation"] is not None for row in payload["leaderboard"]
                if row["stage"] == "full")
     champion = payload["champion"]
-    assert champion["applied"] == ["validation"] and champion["skipped"] == ["proxy"]
+    assert champion["applied"] == ["validation", "proxy"] and champion["skipped"] == []
     assert champion["gelu"]["validation"] is not None  # GELU's seed was evaluated held out
+    assert champion["gelu"]["proxy"] is not None  # and trained on the proxy benchmarks
+    proxy = payload["proxy"]  # its cost, counted apart from the lab's budget
+    assert proxy["candidates"] >= 2 and "bfs" in proxy["benchmarks"] and proxy["jobs"] > 0
     if champion["id"] is not None:
         assert champion["validation"] < champion["gelu"]["validation"]
 

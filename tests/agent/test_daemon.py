@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from actmine.agent.llm.stub_server import StubServer
-from conftest import ACTMINE
+from support import ACTMINE
 from llm_config import config_text
 
 

@@ -18,7 +18,7 @@ from actmine.agent.config import ModelSettings
 from actmine.agent.llm import local_server
 from actmine.agent.llm.client import ChatClient
 from actmine.agent.llm.local_server import LocalServer, LocalServerError, bundled_model_path
-from conftest import ACTMINE
+from support import ACTMINE
 from llm_config import config_text
 
 INSTALLED = (importlib.util.find_spec("llama_cpp") is not None

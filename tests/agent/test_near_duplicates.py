@@ -77,7 +77,6 @@ def test_a_near_duplicate_takes_the_evaluation_and_needs_no_budget(lab):
 
     async def go():
         first = await pipeline.process(1, Proposal(GELU, "test"), 0, 0.0)
-        pipeline.budget.record_fresh_evaluation()  # what the search does on commit
         near = await pipeline.process(2, Proposal(GELU_NUDGED, "test", meta={"op": "m"}), 0, 0.0)
         other = await pipeline.process(3, Proposal(QUICK_GELU, "test"), 0, 0.0)
         return first, near, other

@@ -63,7 +63,6 @@ def test_a_spent_budget_leaves_the_child_unfinished_and_a_hit_still_finishes(lab
 
     async def go():
         first = await pipeline.process(1, Proposal(GELU, "test"), 0, 0.0)
-        pipeline.budget.record_fresh_evaluation()
         over = await pipeline.process(2, Proposal(TANH, "test"), 0, 0.0)
         hit = await pipeline.process(3, Proposal(GELU_AGAIN, "test"), 0, 0.0)
         return first, over, hit

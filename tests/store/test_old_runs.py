@@ -99,12 +99,12 @@ def test_an_old_run_shows_status_exports_its_champion_and_loads(cli, tmp_path):
     assert "objectives" not in columns(run_dir)  # readers never write
 
 
-def test_the_report_migrates_and_a_resume_is_refused_in_one_line_or_forced(cli, tmp_path,
-                                                                         tiny_config):
+def test_the_report_reads_a_resume_is_refused_in_one_line_or_forced_and_migrates(
+        cli, tmp_path, tiny_config):
     run_dir = old_run(tmp_path / "old")
     report = cli("report", "--run-dir", run_dir)
     assert report.returncode == 0, report.stderr
-    assert "objectives" in columns(run_dir)  # the writer added the column
+    assert "objectives" not in columns(run_dir)  # the report reads, it never writes
     html = (run_dir / "report.html").read_text()
     assert "champion: #3" in html and "Selection fitness against held-out validation" not in html
 
@@ -117,6 +117,7 @@ def test_the_report_migrates_and_a_resume_is_refused_in_one_line_or_forced(cli, 
                  "--force")
     assert forced.returncode == 0, forced.stderr
     assert "champion: " in forced.stdout
+    assert "objectives" in columns(run_dir)  # the writer added the column
     new = [p for p in load_run(run_dir).programs() if p.id > 3 and p.evaluated]
     assert new and all("family:polynomial" in p.objectives for p in new)  # the new lab's
     assert {p.lab_hash for p in new} == {tiny_settings().lab.to_config().hash}

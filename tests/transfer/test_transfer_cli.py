@@ -58,6 +58,7 @@ def test_run_dir_candidates_come_from_the_runs_admission_cache(cli, env, tmp_pat
     for pid, source in sources.items():
         adm = admit(source, settings.admission.to_config())
         run.cache.put_admission(settings.admission.to_config().key, adm.source_hash, adm.to_dict())
+        run.cache.put_ir(adm.ir_hash, adm.ir.to_dict())  # as agent/cached_lab.py stores it
         run.programs.add(Program(id=pid, proposer="seed", source=source, admitted=True,
                                  source_hash=adm.source_hash, ir_hash=adm.ir_hash, flops=adm.flops,
                                  fitness=-0.5 * pid, stage="full", status="ok"))
