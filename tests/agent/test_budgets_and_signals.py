@@ -11,8 +11,8 @@ import time
 
 import pytest
 from actmine.agent.llm.stub_server import StubServer
-from support import ACTMINE
 from llm_config import config_text
+from support import ACTMINE
 
 
 def _status(cli, run_dir) -> dict:

