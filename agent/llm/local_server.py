@@ -130,8 +130,8 @@ class LocalServer:
         a build that crashes on inference fails here, in one line, rather than as connection
         errors on every proposal of a search."""
         try:
-            httpx.post(f"{self.base_url}/completions", json={"prompt": "def activation(x):\n" * 8, "max_tokens": 1},
-                       timeout=60.0)
+            httpx.post(f"{self.base_url}/completions", timeout=60.0,
+                       json={"prompt": "def activation(x):\n" * 8, "max_tokens": 1})
         except httpx.TransportError:
             pass
         if self.process.poll() is None:

@@ -6,9 +6,9 @@ A fresh evaluation is reserved against the budget while it runs and counted as s
 soon as it finishes (the proxy stage runs before the program is committed, and a released
 slot must not look free meanwhile); a child the budget can no longer evaluate comes back as
 None and its row stays in flight in the program log, to be finished first when the run
-resumes (store/programs.py). Before one is reserved, a child
-whose curve matches an evaluated function's takes that evaluation instead, for free
-(agent/search/curves.py): it is recorded as a near-duplicate of that program.
+resumes (store/programs.py). Before one is reserved, a child whose curve matches an
+evaluated function's takes that evaluation instead, for free (agent/search/curves.py): it
+is recorded as a near-duplicate of that program.
 """
 
 from __future__ import annotations
