@@ -5,8 +5,9 @@ search's proxy stage (agent/search/proxy.py) and the run's champion.
                    flat fail downstream (sorting at that size separated nothing: every
                    activation within +-0.01 of ReLU)
     fmnist-mlp     image classification on a 3,000-image subset (needs the Debian dataset)
-    sunspots, co2  forecasting two real series (need statsmodels, the transfer extra); they
-                   pull apart (sunspots punishes what co2 rewards), so both are needed
+    sunspots, co2  forecasting two real series (need statsmodels, the transfer extra):
+                   sunspot cycles taller than any in training (amplitude extrapolation)
+                   and CO2's trend and season (extrapolation in time)
 
 A benchmark whose data is not installed is left out (and said so); bfs and sorting need
 nothing. The score is the mean over the benchmarks of log(error of ReLU / error), as in

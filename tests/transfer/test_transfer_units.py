@@ -159,3 +159,29 @@ def test_every_profile_sets_the_same_parameters():
         keys = {p: set(bench.params(p)) for p in PROFILES}
         assert keys["full"] == keys["quick"] == keys["smoke"], bench.name
     assert all(len(SEEDS[p]) >= 3 for p in ("quick", "full"))
+
+
+def test_lagged_windows_hold_the_years_before_each_target():
+    from actmine.evaluators.transfer.timeseries import lagged_windows
+
+    inputs, targets = lagged_windows(np.arange(10.0), 3)
+    assert inputs.shape == (7, 3) and targets.tolist() == [3, 4, 5, 6, 7, 8, 9]
+    assert inputs[0].tolist() == [0, 1, 2] and inputs[-1].tolist() == [6, 7, 8]
+
+
+def test_sunspot_forecast_stops_early_and_never_trains_on_the_forecast_span(with_transfer_data):
+    """The metric is the forecast at the best validation point, on targets past the cut."""
+    from actmine.evaluators.transfer.common import Context
+    from actmine.evaluators.transfer.timeseries import BENCHMARKS
+
+    sunspots = next(b for b in BENCHMARKS if b.name == "sunspots")
+    params = dict(sunspots.params("smoke"), steps=200, check_every=10)
+    result = sunspots.run(torch.relu, 0, params, Context(device="cpu"))
+    years, _ = data.load_series("sunspots")  # the fixture's 100 years, 1700-1799
+    cut = int(len(years) * params["train_fraction"])
+    assert result["test_points"] == len(years) - cut
+    assert result["train_years"] == [1700.0 + params["lags"], float(years[cut - 1])]
+    assert 10 <= result["best_step"] <= 200 and result["best_step"] % 10 == 0
+    assert math.isfinite(result["metric"]) and result["validation_mse"] < 1.0
+    again = sunspots.run(torch.relu, 0, params, Context(device="cpu"))
+    assert again["metric"] == result["metric"]  # seeded: the same job gives the same number
