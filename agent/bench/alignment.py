@@ -28,10 +28,11 @@ from pathlib import Path
 
 import anyio
 import numpy as np
-from actmine.evaluators.known import PANEL, Known, with_role
+from actmine.evaluators.known import PANEL, Known, by_names, with_role
 from actmine.evaluators.transfer import registry, runner, summary
 from actmine.evaluators.transfer.common import Context
 from actmine.evaluators.transfer.references import Activation
+from actmine.sandbox.errors import UserError
 from actmine.store.cache import shared_cache_dir
 from scipy import stats
 
@@ -53,6 +54,41 @@ class Design:
         if spec in LAB_PROFILES:
             return cls(spec, load_settings(None, {"lab.profile": spec}))
         return cls(Path(spec).stem, load_settings(spec))
+
+
+@dataclass(frozen=True)
+class FileMember:
+    """A panel member from a file with ``activation(x)`` (a held-out function, say): it is
+    admitted like any proposal and named by its file's stem."""
+
+    name: str
+    source: str
+    formula: str
+
+    @property
+    def short(self) -> str:
+        return self.name
+
+    @classmethod
+    def read(cls, path: Path) -> FileMember:
+        try:
+            return cls(Path(path).stem, Path(path).read_text(), Path(path).name)
+        except OSError as exc:
+            raise UserError(f"cannot read panel file {path}: {exc.strerror}; pass a .py file "
+                            "that defines activation(x)") from exc
+
+
+def choose_panel(names: list[str] | None = None,
+                 files: list[Path] | None = None) -> tuple[Known | FileMember, ...]:
+    """The known panel (or the named part of it), then any functions from files."""
+    panel: tuple[Known | FileMember, ...] = by_names(names, PANEL) if names else with_role(PANEL)
+    extra = tuple(FileMember.read(path) for path in files or ())
+    taken = {m.short.lower() for m in panel}
+    clash = [m.name for m in extra if m.name.lower() in taken]
+    if clash:
+        raise UserError(f"panel file name(s) {clash} clash with panel functions; rename the "
+                        "file(s)")
+    return panel + extra
 
 
 @dataclass(frozen=True)
@@ -99,7 +135,7 @@ def spearman(x: np.ndarray, y: np.ndarray, resamples: int = 2000,
 
 
 # ---------------------------------------------------------------------- parts
-def lab_side(design: Design, panel: tuple[Known, ...], workers: int | None,
+def lab_side(design: Design, panel: tuple[Known | FileMember, ...], workers: int | None,
              on_result: Callable[[api.Scoring], None] | None = None) -> tuple[str, dict]:
     """(lab hash, {function: Evaluation}) under this design, the full lab for each."""
     executor = api.local_executor(design.settings, workers)
@@ -110,14 +146,18 @@ def lab_side(design: Design, panel: tuple[Known, ...], workers: int | None,
     return lab_hash, {s.name: s.evaluation for s in scorings}
 
 
-def panel_activations(panel: tuple[Known, ...]) -> list[Activation]:
-    """The panel as transfer columns (admitted through the one trusted path)."""
+def panel_activations(panel: tuple[Known | FileMember, ...],
+                      note: Callable[[str], None] = lambda line: None) -> list[Activation]:
+    """The panel as transfer columns (admitted through the one trusted path); a member
+    that is refused is left out, and said so."""
     async def admit_all(lab):
         found = []
-        for known in panel:
-            admission, _ = await lab.admit(known.source)
+        for member in panel:
+            admission, _ = await lab.admit(member.source)
             if admission.admitted:
-                found.append(Activation(known.short, admission.ir, known.formula))
+                found.append(Activation(member.short, admission.ir, member.formula))
+            else:
+                note(f"{member.name} left out of the panel: {admission.reason}")
         return found
 
     with api.session(load_settings(None)) as lab:
@@ -125,9 +165,10 @@ def panel_activations(panel: tuple[Known, ...]) -> list[Activation]:
 
 
 def transfer_side(activations: list[Activation], profile: str, workers: int, device: str,
-                  progress, note) -> tuple[dict, dict, list[str]]:
-    """({function: {family: mean log ratio, "all": ...}}, split-half reliability, families)."""
-    benchmarks = registry.select(None)
+                  progress, note, only: str | None = None) -> tuple[dict, dict, list[str]]:
+    """({function: {family: mean log ratio, "all": ...}}, split-half reliability, families)
+    over every transfer benchmark, or those ``only`` names (benchmarks or families)."""
+    benchmarks = registry.select(only)
     user_dir = shared_cache_dir().parent
     results = runner.measure(benchmarks, activations, profile, Context(device,
                              user_dir / "transfer-data"), user_dir / "transfer", workers,
@@ -182,14 +223,16 @@ def lab_cost(designs: list[Design], repeats: int = 2) -> dict[str, float]:
 # ------------------------------------------------------------------------ run
 def run(designs: list[Design], profile: str, workers: int | None, device: str, png: Path,
         resamples: int, transfer_progress, note: Callable[[str], None],
-        on_lab_result: Callable[[str, api.Scoring], None] | None = None) -> Alignment:
-    panel = with_role(PANEL)
-    activations = panel_activations(panel)
+        on_lab_result: Callable[[str, api.Scoring], None] | None = None,
+        panel: tuple[Known | FileMember, ...] | None = None,
+        benchmarks: str | None = None) -> Alignment:
+    panel = panel or with_role(PANEL)
+    activations = panel_activations(panel, note)
     names = [a.label for a in activations]
     by_short = {k.short: k for k in panel}
     transfer, reliability, families = transfer_side(
         activations, profile, workers or runner.default_workers(device), device,
-        transfer_progress, note)
+        transfer_progress, note, benchmarks)
     fitness, lab_families, hashes, correlations = {}, {}, {}, {}
     for design in designs:
         note(f"lab design {design.name}: the panel's {len(names)} functions, full lab")

@@ -216,11 +216,23 @@ def alignment(designs: list[str] = typer.Option(["legacy", "default"], "--design
               device: str = typer.Option("cpu", help="cpu or cuda, for the transfer jobs"),
               resamples: int = typer.Option(2000, min=100, help="bootstrap resamples"),
               png: Path = typer.Option(Path("bench-alignment.png"), help="the scatter plot"),
+              panel: str | None = typer.Option(None, help="comma-separated panel functions "
+                                               "(default: the whole panel of 24)"),
+              add: list[Path] = typer.Option([], "--add", help="a .py file with activation(x) "
+                                             "to rank beside the panel (a held-out function); "
+                                             "repeat for more"),
+              benchmarks: str | None = typer.Option(None, help="comma-separated transfer "
+                                                    "benchmarks or families (default: all)"),
               as_json: bool = typer.Option(False, "--json", help="print JSON")):
     """Rank agreement of lab fitness with downstream transfer over a panel of activations."""
+    from actmine.evaluators.transfer import registry
+
     from ..bench import alignment as bench_alignment
 
     parsed = [bench_alignment.Design.parse(spec) for spec in designs]
+    members = bench_alignment.choose_panel(
+        [n.strip() for n in panel.split(",") if n.strip()] if panel else None, add)
+    registry.select(benchmarks)  # an unknown name fails here, before any work
     bar = Progress("alignment: transfer", total=None, unit="jobs").start()
 
     def transfer_progress(job, result, cached):
@@ -233,7 +245,8 @@ def alignment(designs: list[str] = typer.Option(["legacy", "default"], "--design
 
     try:
         result = bench_alignment.run(parsed, profile, workers, device, png, resamples,
-                                     transfer_progress, bar.note, lab_result)
+                                     transfer_progress, bar.note, lab_result, members,
+                                     benchmarks)
     finally:
         bar.close()
     if as_json:
