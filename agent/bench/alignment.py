@@ -112,6 +112,10 @@ class Alignment:
     families: list[str] = field(default_factory=list)  # transfer families, then "all"
     png: str | None = None
     cost: dict[str, float] = field(default_factory=dict)  # design -> seconds for GELU
+    # The functions added from files (never used to design a lab), and each design's
+    # correlations over them alone: whether the agreement carries to new functions.
+    held_out: list[str] = field(default_factory=list)
+    held_out_correlations: dict[str, dict[str, Correlation]] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ statistics
@@ -233,7 +237,8 @@ def run(designs: list[Design], profile: str, workers: int | None, device: str, p
     transfer, reliability, families = transfer_side(
         activations, profile, workers or runner.default_workers(device), device,
         transfer_progress, note, benchmarks)
-    fitness, lab_families, hashes, correlations = {}, {}, {}, {}
+    held_out = [n for n in names if isinstance(by_short[n], FileMember)]
+    fitness, lab_families, hashes, correlations, held_out_correlations = {}, {}, {}, {}, {}
     for design in designs:
         note(f"lab design {design.name}: the panel's {len(names)} functions, full lab")
         hashes[design.name], evaluations = lab_side(
@@ -246,8 +251,14 @@ def run(designs: list[Design], profile: str, workers: int | None, device: str, p
         lab = -np.array([fitness[design.name][n] for n in names], dtype=float)
         correlations[design.name] = {fam: spearman(lab, _column(transfer, names, fam), resamples)
                                      for fam in [*families, ALL]}
+        if held_out:
+            mine = -np.array([fitness[design.name][n] for n in held_out], dtype=float)
+            held_out_correlations[design.name] = {
+                fam: spearman(mine, _column(transfer, held_out, fam), resamples)
+                for fam in [*families, ALL]}
     result = Alignment(names, [d.name for d in designs], hashes, fitness, lab_families,
-                       transfer, correlations, reliability, [*families, ALL])
+                       transfer, correlations, reliability, [*families, ALL],
+                       held_out=held_out, held_out_correlations=held_out_correlations)
     result.png = str(plot(result, png))
     note("timing one full evaluation of GELU under each design, interleaved")
     result.cost = lab_cost(designs)
@@ -294,6 +305,9 @@ def lines(result: Alignment) -> list[str]:
     for design in result.designs:
         out.append(f"{design:<18}" + "".join(f"{fmt(result.correlations[design][f]):>{width}}"
                                              for f in result.families))
+    for design, row in result.held_out_correlations.items():
+        label = f"{design}, added {len(result.held_out)}"
+        out.append(f"{label:<18}" + "".join(f"{fmt(row[f]):>{width}}" for f in result.families))
     out.append(f"{'transfer split-half':<18}" + "".join(
         f"{fmt(result.reliability[f]):>{width}}" for f in result.families))
     out.append("")
@@ -326,4 +340,7 @@ def payload(result: Alignment) -> dict:
             "correlations": {d: {f: c(v) for f, v in fams.items()}
                              for d, fams in result.correlations.items()},
             "reliability": {f: c(v) for f, v in result.reliability.items()},
+            "held_out": result.held_out,
+            "held_out_correlations": {d: {f: c(v) for f, v in fams.items()}
+                                      for d, fams in result.held_out_correlations.items()},
             "png": result.png, "gelu_seconds": result.cost}

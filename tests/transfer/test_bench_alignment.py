@@ -57,6 +57,10 @@ def test_two_designs_on_a_small_panel_with_a_held_out_file(cli, tiny_config, wri
     assert all(v == 0.0 for v in data["transfer"]["ReLU"].values())
     assert set(data["transfer"]["swish2"]) == set(FAMILIES)
     assert list(data["reliability"]) == FAMILIES
+    assert data["held_out"] == ["swish2"]  # the added file, scored apart as well
+    for design in data["designs"]:  # one function cannot be ranked on its own
+        assert all(c["n"] == 1 and c["rho"] is None
+                   for c in data["held_out_correlations"][design].values())
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert "swish2" in result.stderr  # its lab results are shown as they arrive
 
