@@ -71,8 +71,9 @@ class FileMember:
 
     @classmethod
     def read(cls, path: Path) -> FileMember:
+        path = Path(path)
         try:
-            return cls(Path(path).stem, Path(path).read_text(), Path(path).name)
+            return cls(path.stem, path.read_text(), path.name)
         except OSError as exc:
             raise UserError(f"cannot read panel file {path}: {exc.strerror}; pass a .py file "
                             "that defines activation(x)") from exc
@@ -81,7 +82,7 @@ class FileMember:
 def choose_panel(names: list[str] | None = None,
                  files: list[Path] | None = None) -> tuple[Known | FileMember, ...]:
     """The known panel (or the named part of it), then any functions from files."""
-    panel: tuple[Known | FileMember, ...] = by_names(names, PANEL) if names else with_role(PANEL)
+    panel: tuple[Known | FileMember, ...] = by_names(names, PANEL)
     extra = tuple(FileMember.read(path) for path in files or ())
     taken = {m.short.lower() for m in panel}
     clash = [m.name for m in extra if m.name.lower() in taken]
