@@ -7,7 +7,7 @@
 
 Same data, same initial weights, same update rule: the final losses agree (reported), so
 the ratio of throughputs is the speed-up of batching alone. Both run on one thread (what
-one lab worker gets). GFLOP/s counts the linear layers' FLOPs (trainer.matmul_flops), set
+one lab worker gets). GFLOP/s counts the linear layers' FLOPs (trainer.lab_matmul_flops), set
 against an fp32 matmul measured on the same machine, thread count and device.
 """
 
@@ -22,7 +22,7 @@ import torch
 
 from .lab import LabConfig, device_of
 from .reference_loop import train_loop
-from .trainer import Activation, matmul_flops, train_batched, train_many
+from .trainer import Activation, lab_matmul_flops, train_batched, train_many
 
 
 def _sync(device: torch.device) -> None:
@@ -83,7 +83,7 @@ def run(act: Activation, config: LabConfig, steps: int | None = None,
     done("batched trainer")
     slow, slow_wall, slow_cpu = _timed(lambda: train_loop(act, tasks, config.seeds, spec, device))
     done("per-task loop")
-    flops = matmul_flops(spec, models)
+    flops = lab_matmul_flops(tasks, len(config.seeds), spec)
     rel = np.abs(fast.test_mse / slow.test_mse - 1.0)
     model_steps = models * spec.steps
     way = lambda wall, cpu: {  # noqa: E731
@@ -124,7 +124,7 @@ def run_candidates(acts: list[Activation], config: LabConfig, steps: int | None 
     done(f"{len(acts)} candidates as one batch")
     alone, alone_wall, _ = _timed(one_by_one)
     done(f"{len(acts)} candidates one at a time")
-    flops = matmul_flops(spec, models * len(acts))
+    flops = lab_matmul_flops(tasks, len(config.seeds), spec) * len(acts)
     same = all(np.array_equal(a.test_mse, b.test_mse, equal_nan=True) for a, b in zip(batch, alone))
     return {
         "device": str(device), "candidates": len(acts), "models_per_candidate": models,

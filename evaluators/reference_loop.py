@@ -10,7 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .tasks import Task
+from .recurrent import init_rnn
+from .tasks import AnyTask
 from .trainer import Activation, BatchResult, TrainSpec, init_model, model_seed
 
 
@@ -36,6 +37,31 @@ def build_mlp(n_inputs: int, spec: TrainSpec, act: Activation, seed: int) -> nn.
     return nn.Sequential(*layers)
 
 
+class Elman(nn.Module):
+    """The sequence tasks' model, written plainly: h_t = act(cell([x_t, h_(t-1)]))."""
+
+    def __init__(self, hidden: int, act: Activation, seed: int):
+        super().__init__()
+        w, b, v, c = init_rnn(hidden, seed)
+        self.cell, self.readout, self.act = nn.Linear(1 + hidden, hidden), nn.Linear(hidden, 1), act
+        with torch.no_grad():
+            for linear, weight, bias in ((self.cell, w, b), (self.readout, v, c)):
+                linear.weight.copy_(weight.T)
+                linear.bias.copy_(bias[0])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (n, steps)
+        h = x.new_zeros(x.shape[0], self.cell.out_features)
+        for t in range(x.shape[1]):
+            h = self.act(self.cell(torch.cat([x[:, t:t + 1], h], dim=1)))
+        return self.readout(h)
+
+
+def build_model(task: AnyTask, spec: TrainSpec, act: Activation, seed: int) -> nn.Module:
+    if task.kind == "recurrent":
+        return Elman(task.hidden, act, seed)
+    return build_mlp(task.n_inputs, spec, act, seed)
+
+
 def make_loop_optimizer(model: nn.Module, spec: TrainSpec) -> torch.optim.Optimizer:
     if spec.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=spec.lr)
@@ -44,7 +70,7 @@ def make_loop_optimizer(model: nn.Module, spec: TrainSpec) -> torch.optim.Optimi
     raise ValueError(f"unknown optimizer {spec.optimizer!r}; use 'adam' or 'sgd'")
 
 
-def train_loop(act: Activation, tasks: tuple[Task, ...], seeds: tuple[int, ...],
+def train_loop(act: Activation, tasks: tuple[AnyTask, ...], seeds: tuple[int, ...],
                spec: TrainSpec, device: torch.device | str = "cpu") -> BatchResult:
     device = torch.device(device)
     train = np.zeros((len(tasks), len(seeds)))
@@ -54,7 +80,7 @@ def train_loop(act: Activation, tasks: tuple[Task, ...], seeds: tuple[int, ...],
             data = task.sample(spec.n_train, spec.n_test, seed, default_noise=spec.noise)
             x_tr, y_tr, x_te, y_te = (torch.from_numpy(a).to(device) for a in (
                 data.x_train, data.y_train[:, None], data.x_test, data.y_test[:, None]))
-            model = build_mlp(task.n_inputs, spec, act, model_seed(task, seed)).to(device)
+            model = build_model(task, spec, act, model_seed(task, seed)).to(device)
             opt = make_loop_optimizer(model, spec)
             loss_fn = nn.MSELoss()
             for _ in range(spec.steps):

@@ -11,8 +11,9 @@ train box and about as wide as the box reaches on that side (its half-range for 
 around 0, its width for positive physics inputs); a harmonic task holds at least one period in
 the box; and the ReLU reference fits the task in distribution (train MSE < 1e-2 on the
 standardised targets) within the default step budget, so OOD loss measures extrapolation
-rather than underfitting. To add a task, append a row to TASKS and bump TASKS_VERSION (it
-is part of the lab hash, so cached fitness is never reused across a changed table).
+rather than underfitting. To add a task, append a row to TASKS; to change a row, bump
+TASKS_VERSION (it is part of the lab hash, as are the names of a lab's tasks, so cached
+fitness is never reused across a changed table).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Task:
     train_range: tuple[float, float]  # every input drawn from this interval
     test_bands: tuple[tuple[float, float], ...]  # OOD: every input drawn from one band
     noise: float | None = None  # Gaussian noise on train targets (x their std); None: lab's
+    kind = "mlp"  # trained by the batched MLP (evaluators/trainer.py)
 
     def sample(self, n_train: int, n_test: int, seed: int,
                default_noise: float = 0.0) -> TaskData:
@@ -66,11 +68,60 @@ class Task:
 
 
 @dataclass(frozen=True)
+class SequenceTask:
+    """Length generalisation: a recurrent cell h <- act(W [x_t, h] + b) reads a sequence of
+    inputs and a linear readout of the last h predicts the target. Trained on sequences of
+    ``length`` and tested on sequences of ``test_length``, the out-of-distribution part is
+    the number of steps, as in the algorithmic transfer benchmarks (trained at n = 16,
+    tested at n = 64, one message-passing step per node): a network whose learnt dynamics
+    drift, saturate or explode after the steps it was trained on fails here."""
+
+    name: str
+    family: str
+    formula: str  # human-readable
+    fn: Callable[[np.ndarray], np.ndarray]  # (n, steps) -> (n,)
+    length: int  # steps of the training sequences
+    test_length: int  # steps of the test sequences
+    input_range: tuple[float, float] = (-1.0, 1.0)  # every x_t drawn from this interval
+    hidden: int = 32  # the recurrent state's width
+    noise: float | None = None
+    kind = "recurrent"  # trained by evaluators/recurrent.py
+    n_inputs = 1  # one input per step
+
+    def sample(self, n_train: int, n_test: int, seed: int,
+               default_noise: float = 0.0) -> TaskData:
+        """x: (n, steps) sequences; y standardised with the train statistics, as Task does."""
+        rng = np.random.default_rng([zlib.crc32(self.name.encode()), seed])
+        lo, hi = self.input_range
+        x_train = rng.uniform(lo, hi, size=(n_train, self.length))
+        x_test = rng.uniform(lo, hi, size=(n_test, self.test_length))
+        y_train, y_test = self.fn(x_train), self.fn(x_test)
+        scale = float(np.std(y_train)) or 1.0
+        offset = float(np.mean(y_train))
+        noise = default_noise if self.noise is None else self.noise
+        if noise:
+            y_train = y_train + rng.normal(0.0, noise * scale, size=y_train.shape)
+        return TaskData(
+            x_train.astype(np.float32), ((y_train - offset) / scale).astype(np.float32),
+            x_test.astype(np.float32), ((y_test - offset) / scale).astype(np.float32),
+        )
+
+
+AnyTask = Task | SequenceTask
+
+
+@dataclass(frozen=True)
 class TaskData:
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+
+
+def model_seed(task: AnyTask, seed: int) -> int:
+    """Initial-weight seed of one model: a function of (task, seed) only."""
+    return int(np.random.SeedSequence([zlib.crc32(task.name.encode()), seed, 1])
+               .generate_state(1)[0])
 
 
 def _x(v: np.ndarray) -> np.ndarray:
@@ -89,7 +140,7 @@ def _saw(v: np.ndarray) -> np.ndarray:
 
 IN_BOX = ((-1.0, 1.0),)  # potency tasks are tested on fresh points of the training box
 
-TASKS: tuple[Task, ...] = (
+TASKS: tuple[AnyTask, ...] = (
     # ---- polynomials: does the network keep the right growth outside the data?
     Task("square", "polynomial", "x^2", lambda v: _x(v) ** 2, 1, (-1, 1), SYM),
     Task("cubic", "polynomial", "x^3 - x", lambda v: _x(v) ** 3 - _x(v), 1, (-1, 1), SYM),
@@ -140,9 +191,14 @@ TASKS: tuple[Task, ...] = (
     Task("interact", "potency", "sin(pi x0) cos(pi x1) x2",
          lambda v: np.sin(math.pi * v[:, 0]) * np.cos(math.pi * v[:, 1]) * v[:, 2], 3, (-1, 1),
          IN_BOX),
+    # ---- length: run a recurrent cell for 4x the steps it was trained on
+    SequenceTask("running_sum", "length", "x_1 + ... + x_T", lambda v: v.sum(axis=1), 8, 32),
+    SequenceTask("last_three", "length", "x_(T-2) + x_(T-1) + x_T",
+                 lambda v: v[:, -3:].sum(axis=1), 8, 32),
+    SequenceTask("running_max", "length", "max(x_1, ..., x_T)", lambda v: v.max(axis=1), 8, 32),
 )
 
-FAMILIES = ("polynomial", "harmonic", "physics", "trend", "growth", "potency")
+FAMILIES = ("polynomial", "harmonic", "physics", "trend", "growth", "potency", "length")
 # The tasks of a lab that names none (LabConfig.tasks empty), chosen by `actmine bench
 # alignment` (docs/lab.md): every family whose tasks some reference activation can win out
 # of distribution, less the Feynman laws (they rank activations against every transfer
@@ -159,7 +215,7 @@ class UnknownTask(UserError, LookupError):
     """A task name the table does not hold."""
 
 
-def get_tasks(names: list[str] | tuple[str, ...] | None = None) -> tuple[Task, ...]:
+def get_tasks(names: list[str] | tuple[str, ...] | None = None) -> tuple[AnyTask, ...]:
     if not names:
         names = DEFAULT_TASKS
     by_name = {t.name: t for t in TASKS}

@@ -23,14 +23,14 @@ import ctypes
 import ctypes.util
 import functools
 import math
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .tasks import MAX_INPUTS, Task
+from .recurrent import rnn_forward, rnn_matmul_flops, stack_rnn_data, stack_rnns
+from .tasks import MAX_INPUTS, AnyTask, Task, model_seed
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
 FINITE_CHECK_EVERY = 25  # steps; a check is a device sync on CUDA, so not every step
@@ -58,12 +58,6 @@ class BatchResult:
     train_mse: np.ndarray  # (tasks, seeds)
     test_mse: np.ndarray  # (tasks, seeds)
     steps_done: int  # < spec.steps when training stopped on a non-finite loss
-
-
-def model_seed(task: Task, seed: int) -> int:
-    """Initial-weight seed of one model: a function of (task, seed) only."""
-    return int(np.random.SeedSequence([zlib.crc32(task.name.encode()), seed, 1])
-               .generate_state(1)[0])
 
 
 def init_model(n_inputs: int, spec: TrainSpec, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -152,7 +146,7 @@ def train_batched(act: Activation, tasks: tuple[Task, ...], seeds: tuple[int, ..
     return train_many([act], tasks, seeds, spec, device)[0]
 
 
-def train_many(acts: Sequence[Activation], tasks: tuple[Task, ...], seeds: tuple[int, ...],
+def train_many(acts: Sequence[Activation], tasks: tuple[AnyTask, ...], seeds: tuple[int, ...],
                spec: TrainSpec, device: torch.device | str = "cpu") -> list[BatchResult]:
     """Several candidates trained at once: candidate i owns the i-th block of
     ``len(tasks) * len(seeds)`` model slices, so each batched matmul (and the optimiser
@@ -162,16 +156,59 @@ def train_many(acts: Sequence[Activation], tasks: tuple[Task, ...], seeds: tuple
     never mix with the others', so its result is the one ``train_batched`` gives it alone
     (``tests/evaluators/test_multi_candidate.py``). A candidate whose loss turns non-finite
     stops counting steps; the others train on, and the loop ends early only when all have.
+    Recurrent (sequence) tasks are trained as their own batch (evaluators/recurrent.py)
+    and their rows merged back in the tasks' order.
     """
     device = torch.device(device)
     keep_freed_memory()
-    k, per = len(acts), len(tasks) * len(seeds)
-    x_tr, y_tr, x_te, y_te = (t.repeat(k, 1, 1) if k > 1 else t
-                              for t in stack_data(tasks, seeds, spec, device))
+    groups: dict[object, list[int]] = {}
+    for i, task in enumerate(tasks):
+        groups.setdefault(_model_kind(task), []).append(i)
+    parts = []
+    for kind, rows in groups.items():
+        group = tuple(tasks[i] for i in rows)
+        if kind == "mlp":
+            own = [stack_models(group, seeds, spec, device) for _ in acts]
+            data = stack_data(group, seeds, spec, device)
+            parts.append((rows, fit(acts, own, data, forward, spec, len(group) * len(seeds))))
+        else:
+            own = [stack_rnns(group, seeds, device) for _ in acts]
+            data = stack_rnn_data(group, seeds, spec, device)
+            parts.append((rows, fit(acts, own, data, rnn_forward, spec,
+                                    len(group) * len(seeds))))
+    k = len(acts)
+    train = np.zeros((k, len(tasks), len(seeds)))
+    test = np.zeros_like(train)
+    steps_done = [spec.steps] * k
+    for rows, (part_train, part_test, part_steps) in parts:
+        shape = (k, len(rows), len(seeds))
+        train[:, rows], test[:, rows] = part_train.reshape(shape), part_test.reshape(shape)
+        steps_done = [min(a, b) for a, b in zip(steps_done, part_steps)]
+    return [BatchResult(train[i], test[i], steps_done[i]) for i in range(k)]
+
+
+def _model_kind(task: AnyTask) -> object:
+    """Tasks that can share one batched model: every MLP task, or sequence tasks of one shape."""
+    if task.kind == "mlp":
+        return "mlp"
+    return (task.kind, task.hidden, task.length, task.test_length)
+
+
+Forward = Callable[[list[torch.Tensor], torch.Tensor, Activation], torch.Tensor]
+
+
+def fit(acts: Sequence[Activation], own: list[list[torch.Tensor]],
+        data: tuple[torch.Tensor, ...], forward: Forward, spec: TrainSpec,
+        per: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The training loop shared by every model kind: candidate i's parameters are ``own[i]``
+    (each of ``per`` slices), the data are one candidate's and are repeated for the others.
+    Returns train and test MSE (candidates, slices) and each candidate's steps done."""
+    k = len(acts)
+    x_tr, y_tr, x_te, y_te = (t.repeat(k, *([1] * (t.dim() - 1))) if k > 1 else t
+                              for t in data)
     # Each candidate keeps its own parameter tensors and the forward pass concatenates
     # them: one big tensor would put a candidate's values in other SIMD lanes of the fused
     # optimiser kernel than when it trains alone, and its result would drift by rounding.
-    own = [stack_models(tasks, seeds, spec, device) for _ in acts]
     joined = own[0] if k == 1 else None
     act = acts[0] if k == 1 else _per_candidate(acts, per)
     opt = make_optimizer([p for ps in own for p in ps], spec)
@@ -192,10 +229,9 @@ def train_many(acts: Sequence[Activation], tasks: tuple[Task, ...], seeds: tuple
         steps_done = [step + 1 if a else done for a, done in zip(active, steps_done)]
     with torch.no_grad():
         params = joined or [torch.cat(layer) for layer in zip(*own)]
-        train = per_model_mse(forward(params, x_tr, act), y_tr).view(k, len(tasks), len(seeds))
-        test = per_model_mse(forward(params, x_te, act), y_te).view(k, len(tasks), len(seeds))
-    train, test = train.cpu().double().numpy(), test.cpu().double().numpy()
-    return [BatchResult(train[i], test[i], steps_done[i]) for i in range(k)]
+        train = per_model_mse(forward(params, x_tr, act), y_tr).view(k, per)
+        test = per_model_mse(forward(params, x_te, act), y_te).view(k, per)
+    return (train.cpu().double().numpy(), test.cpu().double().numpy(), steps_done)
 
 
 def _per_candidate(acts: Sequence[Activation], per: int) -> Activation:
@@ -226,3 +262,13 @@ def matmul_flops(spec: TrainSpec, models: int, steps: int | None = None) -> int:
     train = steps * spec.n_train * (per_sample + backward)
     final = (spec.n_train + spec.n_test) * per_sample
     return models * (train + final)
+
+
+def lab_matmul_flops(tasks: tuple[AnyTask, ...], seeds: int, spec: TrainSpec,
+                     steps: int | None = None) -> int:
+    """matmul_flops of a lab run of these tasks, each with ``seeds`` models: the MLP tasks
+    at the batched MLP's cost, the sequence tasks at their recurrent cell's."""
+    mlp = sum(task.kind == "mlp" for task in tasks)
+    return matmul_flops(spec, mlp * seeds, steps) + sum(
+        rnn_matmul_flops(task, spec, seeds, steps) for task in tasks if task.kind != "mlp")
+

@@ -105,7 +105,7 @@ def retrain(ir: ActivationIR, lab: LabConfig, label: str = "the function",
     and the hidden pre-activations."""
     torch.set_num_threads(1)  # as the lab does: tiny matmuls lose to thread hand-offs
     device = torch.device("cpu")
-    tasks = lab.all_tasks()
+    tasks = tuple(t for t in lab.all_tasks() if t.kind == "mlp")  # functions of x, to plot
     seed = lab.seeds[0]
     spec = lab.train
     x_tr, y_tr, x_te, y_te = stack_data(tasks, (seed,), spec, device)

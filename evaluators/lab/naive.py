@@ -2,7 +2,8 @@
 that continues the data's structure out of distribution.
 
     mean     predict the training targets' mean everywhere (a network that goes flat)
-    linear   least squares on the inputs, with a bias (a network that goes straight)
+    linear   least squares on the inputs, with a bias (a network that goes straight); not
+             for sequence tasks, whose test sequences are longer than the training ones
 
 Their OOD errors are computed from the lab's own data (same samples, same standardisation),
 in closed form: no training, a few milliseconds per lab configuration.
@@ -29,6 +30,9 @@ def naive_losses(config: LabConfig) -> tuple[np.ndarray, np.ndarray]:
             data = task.sample(spec.n_train, spec.n_test, seed, default_noise=spec.noise)
             y_train, y_test = data.y_train.astype(float), data.y_test.astype(float)
             mean[i, j] = np.mean((y_test - y_train.mean()) ** 2)
+            if data.x_train.shape[1] != data.x_test.shape[1]:
+                linear[i, j] = np.inf
+                continue
             design = np.hstack([data.x_train, np.ones((len(data.x_train), 1))]).astype(float)
             coef, *_ = np.linalg.lstsq(design, y_train, rcond=None)
             test = np.hstack([data.x_test, np.ones((len(data.x_test), 1))]).astype(float)

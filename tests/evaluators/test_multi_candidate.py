@@ -23,7 +23,7 @@ from actmine.evaluators.trainer import TrainSpec, train_batched, train_many
 from actmine.sandbox.ir import ActivationIR
 from support import REPO, one_thread  # noqa: F401 - autouse
 
-MIXED = ("square", "feynman_I_14_4", "feynman_I_50_26")  # input widths 1, 2 and 3
+MIXED = ("square", "feynman_I_14_4", "running_sum", "feynman_I_50_26")  # widths 1-3, a sequence
 
 
 def _ir(*ops: str) -> ActivationIR:
@@ -52,8 +52,9 @@ def test_batched_multi_candidate_training_equals_one_at_a_time():
         if alone.steps_done == spec.steps:  # trained to the end: the very same numbers
             assert np.array_equal(batched.train_mse, alone.train_mse, equal_nan=True)
             assert np.array_equal(batched.test_mse, alone.test_mse, equal_nan=True)
-    # log diverges at once (NaN for x < 0); the others train on to the end beside it.
-    assert [r.steps_done for r in together] == [spec.steps] * 2 + [0] + [spec.steps] * 2
+    # log diverges at once (NaN for x < 0), exp(2x) once the recurrent cell compounds it;
+    # the others train on to the end beside them.
+    assert [r.steps_done for r in together] == [spec.steps] * 2 + [0, spec.steps, 0]
 
 
 def test_evaluate_many_gives_every_candidate_its_verdict_alone(tiny_lab):

@@ -12,11 +12,15 @@ from actmine.evaluators.tasks import (
     LEGACY_TASKS,
     MAX_INPUTS,
     TASKS,
+    SequenceTask,
     UnknownTask,
     get_tasks,
 )
 
 pytestmark = pytest.mark.fast  # make test-fast
+
+FUNCTION_TASKS = [t for t in TASKS if t.kind == "mlp"]
+SEQUENCE_TASKS = [t for t in TASKS if t.kind == "recurrent"]
 
 
 def test_families_tasks_and_the_default_and_legacy_selections():
@@ -31,12 +35,13 @@ def test_families_tasks_and_the_default_and_legacy_selections():
     held_out_families = {t.family for t in get_tasks(DEFAULT_VALIDATION)}
     assert held_out_families <= default_families  # one held-out task per family, at most
     assert len({t.name for t in TASKS}) == len(TASKS)
+    assert {t.family for t in SEQUENCE_TASKS} == {"length"} and SEQUENCE_TASKS
     physics_widths = {t.n_inputs for t in TASKS if t.family == "physics"}
     assert physics_widths == {1, 2, 3}  # Feynman formulas with one to three inputs
     assert max(t.n_inputs for t in TASKS) <= MAX_INPUTS
 
 
-@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
+@pytest.mark.parametrize("task", FUNCTION_TASKS, ids=lambda t: t.name)
 def test_train_range_and_test_bands_are_disjoint(task):
     lo, hi = task.train_range
     assert lo < hi
@@ -48,7 +53,7 @@ def test_train_range_and_test_bands_are_disjoint(task):
         assert band_lo >= hi or band_hi <= lo, f"{task.name}: band overlaps the train range"
 
 
-@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
+@pytest.mark.parametrize("task", FUNCTION_TASKS, ids=lambda t: t.name)
 def test_data_is_deterministic_standardised_and_test_inputs_are_outside(task):
     a, b = task.sample(200, 100, seed=3), task.sample(200, 100, seed=3)
     for field in ("x_train", "y_train", "x_test", "y_test"):
@@ -65,6 +70,18 @@ def test_data_is_deterministic_standardised_and_test_inputs_are_outside(task):
     # Standardised with train statistics: train targets have mean 0 and std 1.
     assert abs(float(a.y_train.mean())) < 1e-4 and abs(float(a.y_train.std()) - 1) < 1e-3
     assert np.isfinite(a.y_test).all()
+
+
+@pytest.mark.parametrize("task", SEQUENCE_TASKS, ids=lambda t: t.name)
+def test_sequence_tasks_test_on_longer_sequences_of_the_same_inputs(task: SequenceTask):
+    a, b = task.sample(200, 100, seed=3), task.sample(200, 100, seed=3)
+    for field in ("x_train", "y_train", "x_test", "y_test"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)), field
+    assert a.x_train.shape == (200, task.length) and a.x_test.shape == (100, task.test_length)
+    assert task.test_length > task.length  # out of distribution in the number of steps
+    lo, hi = task.input_range
+    assert ((a.x_test >= lo) & (a.x_test <= hi)).all()  # ... and only in that
+    assert abs(float(a.y_train.mean())) < 1e-4 and abs(float(a.y_train.std()) - 1) < 1e-3
 
 
 def test_noise_only_touches_train_targets():

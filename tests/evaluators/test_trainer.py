@@ -8,13 +8,15 @@ import torch
 import torch.nn.functional as F
 from actmine.evaluators.reference_loop import train_loop
 from actmine.evaluators.tasks import get_tasks
-from actmine.evaluators.trainer import TrainSpec, matmul_flops, train_batched
+from actmine.evaluators.trainer import TrainSpec, lab_matmul_flops, matmul_flops, train_batched
 from support import one_thread  # noqa: F401 - autouse
 
 pytestmark = pytest.mark.fast  # make test-fast
 
 # Tasks of widths 1, 2 and 3 in one batch: padding must not change anything.
 MIXED = ("square", "feynman_I_14_4", "feynman_I_50_26")
+# ... and sequence tasks, trained as their own recurrent batch, between them.
+WITH_SEQUENCES = ("square", "running_sum", "feynman_I_14_4", "last_three")
 
 
 @pytest.mark.parametrize("optimizer,depth,act", [("adam", 2, torch.tanh),
@@ -29,6 +31,26 @@ def test_batched_trainer_matches_the_per_task_loop(optimizer, depth, act):
     np.testing.assert_allclose(batched.train_mse, loop.train_mse, rtol=1e-4)
     np.testing.assert_allclose(batched.test_mse, loop.test_mse, rtol=1e-4)
     assert (batched.train_mse < 1.0).all()  # it did learn something
+
+
+def test_sequence_tasks_train_as_the_plain_recurrent_loop_does():
+    spec = TrainSpec(hidden=8, steps=40, lr=1e-2, n_train=32, n_test=24)
+    tasks = get_tasks(WITH_SEQUENCES)
+    batched = train_batched(torch.tanh, tasks, (0, 1), spec)
+    loop = train_loop(torch.tanh, tasks, (0, 1), spec)
+    np.testing.assert_allclose(batched.train_mse, loop.train_mse, rtol=1e-4)
+    np.testing.assert_allclose(batched.test_mse, loop.test_mse, rtol=1e-4)
+    alone = train_batched(torch.tanh, get_tasks(["last_three"]), (1,), spec)
+    np.testing.assert_allclose(batched.test_mse[3, 1], alone.test_mse[0, 0], rtol=1e-5)
+
+
+def test_lab_matmul_flops_adds_the_recurrent_cells():
+    spec = TrainSpec()
+    mlp, seq = get_tasks(["square"]), get_tasks(["running_sum"])
+    assert lab_matmul_flops(mlp, 3, spec) == matmul_flops(spec, 3)
+    task = seq[0]
+    per_sequence = task.length * 2 * (1 + task.hidden) * task.hidden + 2 * task.hidden
+    assert lab_matmul_flops(seq, 1, spec, steps=1) > 3 * spec.n_train * per_sequence
 
 
 def test_a_model_does_not_depend_on_the_rest_of_the_batch():
