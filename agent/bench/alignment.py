@@ -29,6 +29,7 @@ from pathlib import Path
 import anyio
 import numpy as np
 from actmine.evaluators.known import PANEL, Known, by_names, with_role
+from actmine.evaluators.lab import WORST_FITNESS
 from actmine.evaluators.transfer import registry, runner, summary
 from actmine.evaluators.transfer.common import Context
 from actmine.evaluators.transfer.references import Activation
@@ -267,25 +268,34 @@ def run(designs: list[Design], profile: str, workers: int | None, device: str, p
 
 
 def plot(result: Alignment, path: Path) -> Path:
-    """One panel per design: lab fitness (x) against the transfer summary (y), labelled."""
+    """One panel per design: lab fitness (x) against the transfer summary (y), labelled;
+    functions added with --add in their own colour, failed ones (worst fitness) at the
+    right edge, so one failure does not squash the rest into a corner."""
     from ..report import style
 
     with style.active():
         fig, axes = style.figure(cols=len(result.designs), height=4.2,
                                  width=5.2 * len(result.designs))
         for ax, design in zip(axes[0], result.designs):
-            xs = [result.fitness[design][n] for n in result.panel]
-            ys = [result.transfer[n][ALL] for n in result.panel]
-            ax.scatter(xs, ys, s=18, color=style.TRAIN)
-            for name, x, y in zip(result.panel, xs, ys):
-                if y is not None:
-                    ax.annotate(name, (x, y), fontsize=7, xytext=(3, 2),
-                                textcoords="offset points")
+            fitness = [result.fitness[design][n] for n in result.panel]
+            scored = [x for x in fitness if x is not None and x < WORST_FITNESS] or [0.0]
+            edge = max(scored) + 0.1 * (max(scored) - min(scored) or 1.0)
+            for name, x in zip(result.panel, fitness):
+                y = result.transfer[name][ALL]
+                if x is None or y is None:
+                    continue
+                failed = x >= WORST_FITNESS
+                ax.scatter([edge if failed else x], [y], s=18, marker="x" if failed else "o",
+                           color=style.TEST if name in result.held_out else style.TRAIN)
+                ax.annotate(f"{name} (failed)" if failed else name, (edge if failed else x, y),
+                            fontsize=7, xytext=(3, 2), textcoords="offset points",
+                            ha="right" if failed else "left")
             c = result.correlations[design][ALL]
             rho = f"{c.rho:+.2f} [{c.low:+.2f}, {c.high:+.2f}]" if c.rho is not None else "n/a"
             ax.set_title(f"{design} (lab {result.lab_hashes[design][:8]}): Spearman {rho}",
                          fontsize=9)
-            ax.set_xlabel("lab fitness (lower is better)")
+            ax.set_xlabel("lab fitness (lower is better)"
+                          + ("; orange: added with --add" if result.held_out else ""))
             ax.set_ylabel("transfer: mean log(error ReLU / error)")
             ax.axhline(0.0, color=style.MUTED, linewidth=0.8, linestyle=(0, (4, 2)))
         path = Path(path)

@@ -23,7 +23,7 @@ from .console import json_safe, out
 from .errors import handles_errors
 
 FAMILY_SHORT = {"polynomial": "poly", "harmonic": "harm", "physics": "phys", "trend": "trend",
-                "growth": "grow", "potency": "pot"}
+                "growth": "grow", "potency": "pot", "length": "len"}
 
 
 @app.command()
@@ -127,7 +127,7 @@ def _table(results: list[BaselineResult], lab_hash: str) -> Table:
     present = [f for f in FAMILIES
                if any(r.evaluation and f in r.evaluation.family_log_ratios for r in results)]
     validated = any(r.evaluation and r.evaluation.validation is not None for r in results)
-    for col in ("baseline", "fitness", "x ReLU", *(FAMILY_SHORT[f] for f in present),
+    for col in ("baseline", "fitness", "x ReLU", *(FAMILY_SHORT.get(f, f) for f in present),
                 *(["valid."] if validated else []), "train MSE", "FLOPs", "paper OOD",
                 "paper train", "time"):
         table.add_column(col, justify="left" if col == "baseline" else "right")
