@@ -267,6 +267,15 @@ def run(designs: list[Design], profile: str, workers: int | None, device: str, p
     return result
 
 
+def plotted_fitness(fitness: list[float | None]) -> list[tuple[float | None, bool]]:
+    """(x, failed) per function: a failed one (the worst fitness, 10) is drawn just right of
+    the others rather than at 10, where it would squash them into a corner."""
+    scored = [x for x in fitness if x is not None and x < WORST_FITNESS] or [0.0]
+    edge = max(scored) + 0.1 * (max(scored) - min(scored) or 1.0)
+    return [(None, False) if x is None else (edge, True) if x >= WORST_FITNESS else (x, False)
+            for x in fitness]
+
+
 def plot(result: Alignment, path: Path) -> Path:
     """One panel per design: lab fitness (x) against the transfer summary (y), labelled;
     functions added with --add in their own colour, failed ones (worst fitness) at the
@@ -278,16 +287,13 @@ def plot(result: Alignment, path: Path) -> Path:
                                  width=5.2 * len(result.designs))
         for ax, design in zip(axes[0], result.designs):
             fitness = [result.fitness[design][n] for n in result.panel]
-            scored = [x for x in fitness if x is not None and x < WORST_FITNESS] or [0.0]
-            edge = max(scored) + 0.1 * (max(scored) - min(scored) or 1.0)
-            for name, x in zip(result.panel, fitness):
+            for name, (x, failed) in zip(result.panel, plotted_fitness(fitness)):
                 y = result.transfer[name][ALL]
                 if x is None or y is None:
                     continue
-                failed = x >= WORST_FITNESS
-                ax.scatter([edge if failed else x], [y], s=18, marker="x" if failed else "o",
+                ax.scatter([x], [y], s=18, marker="x" if failed else "o",
                            color=style.TEST if name in result.held_out else style.TRAIN)
-                ax.annotate(f"{name} (failed)" if failed else name, (edge if failed else x, y),
+                ax.annotate(f"{name} (failed)" if failed else name, (x, y),
                             fontsize=7, xytext=(3, 2), textcoords="offset points",
                             ha="right" if failed else "left")
             c = result.correlations[design][ALL]

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from actmine.agent.bench.alignment import spearman
+from actmine.agent.bench.alignment import plotted_fitness, spearman
 from support import TINY_TOML
 
 FAST = "fmnist-mlp,freesolv,sorting,sunspots"  # one benchmark of each family
@@ -27,6 +27,14 @@ def test_spearman_with_a_paired_bootstrap_interval():
     missing = spearman(x, np.array([0, 1, 2, 3, 4, 5, 6, np.nan]), resamples=200)
     assert missing.n == 7 and missing.rho == pytest.approx(1.0)
     assert spearman(x, np.ones(8)).rho is None
+
+
+def test_a_failed_function_is_plotted_just_right_of_the_others():
+    placed = plotted_fitness([-1.5, 0.0, 10.0, None, -0.5])
+    assert placed[0] == (-1.5, False) and placed[1] == (0.0, False) and placed[3] == (None, False)
+    x, failed = placed[2]
+    assert failed and 0.0 < x < 1.0  # beside the worst scored one, not at 10
+    assert plotted_fitness([10.0]) == [(0.1, True)]  # nothing scored: beside 0
 
 
 def test_two_designs_on_a_small_panel_with_a_held_out_file(cli, tiny_config, write_candidate,
