@@ -45,6 +45,19 @@ def candidate_bytes(spec: TrainSpec, models: int, nodes: int) -> int:
     return params + activations
 
 
+def lab_candidate_bytes(tasks, seeds: int, spec: TrainSpec, nodes: int) -> int:
+    """candidate_bytes over a lab's tasks: the MLP tasks as above, and each sequence task's
+    recurrent cells, which keep one hidden state per step for the backward pass."""
+    mlp = sum(task.kind == "mlp" for task in tasks)
+    total = candidate_bytes(spec, mlp * seeds, nodes) if mlp else 0
+    for task in tasks:
+        if task.kind != "mlp":
+            params = ((1 + task.hidden) * task.hidden + 2 * task.hidden + 1) * 4 * 4
+            states = spec.n_train * task.length * task.hidden * (2 + TENSORS_PER_NODE * nodes) * 4
+            total += seeds * (params + states)
+    return total
+
+
 def free_bytes(device: torch.device) -> int | None:
     """Memory a launch may use now, or None when it cannot be told."""
     if device.type == "cuda":

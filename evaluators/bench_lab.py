@@ -93,6 +93,7 @@ def run(act: Activation, config: LabConfig, steps: int | None = None,
     return {
         "device": str(device), "threads": torch.get_num_threads() if device.type == "cpu" else None,
         "models": models, "tasks": len(tasks), "seeds": len(config.seeds), "steps": spec.steps,
+        "sequence_tasks": sum(task.kind != "mlp" for task in tasks),
         "hidden": spec.hidden, "depth": spec.depth, "n_train": spec.n_train,
         "matmul_gflop": _sig(flops / 1e9), "peak_matmul_gflops": _sig(peak),
         "batched": way(fast_wall, fast_cpu), "loop": way(slow_wall, slow_cpu),

@@ -1,5 +1,6 @@
-"""The obvious way to run the lab: one ``nn.Sequential`` of ``nn.Linear`` layers per
-(task, seed), trained alone with ``torch.optim.Adam``. Same data, same initial weights and
+"""The obvious way to run the lab: one ``nn.Sequential`` of ``nn.Linear`` layers (an
+``nn.Linear`` Elman cell for sequence tasks) per (task, seed), trained alone with
+``torch.optim.Adam``. Same data, same initial weights and
 same update rule as the batched trainer, so it is both the numerical reference the batched
 trainer is tested against and the baseline ``actmine bench lab`` measures it against.
 """
@@ -11,8 +12,8 @@ import torch
 from torch import nn
 
 from .recurrent import init_rnn
-from .tasks import AnyTask
-from .trainer import Activation, BatchResult, TrainSpec, init_model, model_seed
+from .tasks import AnyTask, model_seed
+from .trainer import Activation, BatchResult, TrainSpec, init_model
 
 
 class _Act(nn.Module):

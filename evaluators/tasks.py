@@ -53,18 +53,8 @@ class Task:
         lows = np.array([self.test_bands[b][0] for b in band])[:, None]
         highs = np.array([self.test_bands[b][1] for b in band])[:, None]
         x_test = lows + (highs - lows) * rng.random((n_test, self.n_inputs))
-        y_train = self.fn(x_train)
-        y_test = self.fn(x_test)
-        scale = float(np.std(y_train)) or 1.0
-        offset = float(np.mean(y_train))
         noise = default_noise if self.noise is None else self.noise
-        if noise:  # train targets only: the test measures extrapolation of the law itself
-            y_train = y_train + rng.normal(0.0, noise * scale, size=y_train.shape)
-        # Standardise with train statistics so every task's loss has the same scale.
-        return TaskData(
-            x_train.astype(np.float32), ((y_train - offset) / scale).astype(np.float32),
-            x_test.astype(np.float32), ((y_test - offset) / scale).astype(np.float32),
-        )
+        return _task_data(self.fn, x_train, x_test, noise, rng)
 
 
 @dataclass(frozen=True)
@@ -95,19 +85,27 @@ class SequenceTask:
         lo, hi = self.input_range
         x_train = rng.uniform(lo, hi, size=(n_train, self.length))
         x_test = rng.uniform(lo, hi, size=(n_test, self.test_length))
-        y_train, y_test = self.fn(x_train), self.fn(x_test)
-        scale = float(np.std(y_train)) or 1.0
-        offset = float(np.mean(y_train))
         noise = default_noise if self.noise is None else self.noise
-        if noise:
-            y_train = y_train + rng.normal(0.0, noise * scale, size=y_train.shape)
-        return TaskData(
-            x_train.astype(np.float32), ((y_train - offset) / scale).astype(np.float32),
-            x_test.astype(np.float32), ((y_test - offset) / scale).astype(np.float32),
-        )
+        return _task_data(self.fn, x_train, x_test, noise, rng)
 
 
 AnyTask = Task | SequenceTask
+
+
+def _task_data(fn, x_train: np.ndarray, x_test: np.ndarray, noise: float,
+               rng: np.random.Generator) -> TaskData:
+    """Targets of both splits, standardised with the train statistics so every task's loss
+    has the same scale; noise (x the targets' std) on train targets only: the test measures
+    extrapolation of the law itself."""
+    y_train, y_test = fn(x_train), fn(x_test)
+    scale = float(np.std(y_train)) or 1.0
+    offset = float(np.mean(y_train))
+    if noise:
+        y_train = y_train + rng.normal(0.0, noise * scale, size=y_train.shape)
+    return TaskData(
+        x_train.astype(np.float32), ((y_train - offset) / scale).astype(np.float32),
+        x_test.astype(np.float32), ((y_test - offset) / scale).astype(np.float32),
+    )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,10 @@ Why the slices are exactly independent models:
   share the batch (``model_seed``).
 
 Training stops early once a slice's loss is non-finite: the lab scores such a candidate
-worst whatever the other slices do, so the remaining steps would be wasted.
+worst whatever the other slices do, so the remaining steps would be wasted. The check is
+per model group (the MLPs, the recurrent cells): a candidate that diverges only in one
+still trains the other in full, which the cascade's short stage keeps cheap (functions
+that blow up in the recurrent cell do so within its first steps).
 """
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ def keep_freed_memory() -> bool:
         return False
 
 
-def train_batched(act: Activation, tasks: tuple[Task, ...], seeds: tuple[int, ...],
+def train_batched(act: Activation, tasks: tuple[AnyTask, ...], seeds: tuple[int, ...],
                   spec: TrainSpec, device: torch.device | str = "cpu") -> BatchResult:
     """One candidate: every (task, seed) model of the lab as one batched model."""
     return train_many([act], tasks, seeds, spec, device)[0]

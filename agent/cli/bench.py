@@ -132,7 +132,10 @@ def bench_lab(as_json: bool = typer.Option(False, "--json", help="print JSON"),
         print(json.dumps(r, indent=2))
         return
     lines = [f"lab protocol: {r['models']} models ({r['tasks']} tasks x {r['seeds']} seeds), "
-             f"{r['depth']}x{r['hidden']} MLP, {r['n_train']} samples, {r['steps']} steps, "
+             f"{r['depth']}x{r['hidden']} MLP"
+             + (f" (a recurrent cell for {r['sequence_tasks']} sequence task(s))"
+                if r.get("sequence_tasks") else "")
+             + f", {r['n_train']} samples, {r['steps']} steps, "
              f"{r['device']}, {r['threads'] or '-'} thread(s)"]
     for name, key in (("batched trainer", "batched"), ("per-task loop  ", "loop")):
         w = r[key]

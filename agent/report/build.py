@@ -197,8 +197,9 @@ def _fit_caption(fit: FitResult, reference: FitResult, data: RunData, best) -> s
             f"points: the training range; orange: the out-of-distribution test range. "
             f"Targets are standardised with the training data's mean and spread; multi-input "
             f"tasks are drawn along the diagonal where every input equals t. It beats ReLU out "
-            f"of distribution on {wins} of {len(fit.tasks)} tasks (geometric-mean OOD error "
-            f"{ratio_text}× ReLU's on this seed).")
+            f"of distribution on {wins} of the {len(fit.tasks)} tasks drawn (geometric-mean OOD "
+            f"error {ratio_text}× ReLU's on this seed; sequence tasks have no curve to draw "
+            f"and are left out).")
 
 
 class _Images(dict):

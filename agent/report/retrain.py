@@ -101,8 +101,9 @@ def cached_fit(run_path: Path, ir: ActivationIR, lab: LabConfig, label: str,
 
 def retrain(ir: ActivationIR, lab: LabConfig, label: str = "the function",
             progress: bool | None = None) -> FitResult:
-    """Train on every lab task (first seed) as the lab does; capture predictions on a grid
-    and the hidden pre-activations."""
+    """Train on every lab task that is a function of x (first seed) as the lab does;
+    capture predictions on a grid and the hidden pre-activations. Sequence tasks have no
+    curve to draw and are left out (the caption says so)."""
     torch.set_num_threads(1)  # as the lab does: tiny matmuls lose to thread hand-offs
     device = torch.device("cpu")
     tasks = tuple(t for t in lab.all_tasks() if t.kind == "mlp")  # functions of x, to plot

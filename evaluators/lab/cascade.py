@@ -24,7 +24,7 @@ import torch
 from actmine.sandbox.flops import flops_per_element
 from actmine.sandbox.ir import ActivationIR
 
-from ..batching import Failed, candidate_bytes, fitting_batch, run_in_batches
+from ..batching import Failed, fitting_batch, lab_candidate_bytes, run_in_batches
 from ..trainer import Activation, BatchResult
 from .config import LabConfig, device_of
 from .naive import naive_losses
@@ -58,7 +58,7 @@ def run_stages(acts: list[Activation], config: LabConfig, stage: str, references
     tasks = config.all_tasks()
     _, ref_test = references.of(config)
     device = device_of(config)
-    per_candidate = candidate_bytes(config.train, len(tasks) * len(config.seeds), nodes)
+    per_candidate = lab_candidate_bytes(tasks, len(config.seeds), config.train, nodes)
     size = fitting_batch(len(acts), per_candidate, device)
     results = run_in_batches(acts, lambda chunk: train_together(list(chunk), config), size,
                              device)

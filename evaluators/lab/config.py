@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 from actmine.sandbox.errors import UserError
 
-from ..tasks import DEFAULT_VALIDATION, TASKS, TASKS_VERSION, Task, UnknownTask, get_tasks
+from ..tasks import DEFAULT_VALIDATION, TASKS, TASKS_VERSION, AnyTask, UnknownTask, get_tasks
 from ..trainer import TrainSpec
 
 # 4: task scores anchored at the naive extrapolators, families aggregated, new task families
@@ -57,7 +57,7 @@ class LabConfig:
         return replace(self, seeds=self.seeds[:1], train=replace(self.train, steps=steps),
                        cascade=False)
 
-    def validation_tasks(self) -> tuple[Task, ...]:
+    def validation_tasks(self) -> tuple[AnyTask, ...]:
         names = self.validation
         if names is None:
             names = () if self.tasks else DEFAULT_VALIDATION
@@ -69,7 +69,7 @@ class LabConfig:
             chosen += [t for t in matches if t not in chosen]
         return tuple(chosen)
 
-    def all_tasks(self) -> tuple[Task, ...]:
+    def all_tasks(self) -> tuple[AnyTask, ...]:
         """What one evaluation trains: the selection tasks, then the held-out validation ones."""
         held_out = self.validation_tasks()
         return tuple(t for t in get_tasks(self.tasks) if t not in held_out) + held_out

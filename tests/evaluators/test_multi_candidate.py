@@ -82,6 +82,12 @@ def test_memory_check_cuts_a_batch_to_what_free_memory_holds():
     assert batching.fitting_batch(3, 1, cpu) == 3
     small = TrainSpec(hidden=8, n_train=16, n_test=16)
     assert batching.candidate_bytes(TrainSpec(), 36, 5) > 10 * batching.candidate_bytes(small, 36, 5)
+    # A lab's estimate: its MLP tasks as above, plus the recurrent cells' states per step.
+    mlp, seq = get_tasks(["square", "sine"]), get_tasks(["square", "sine", "running_sum"])
+    assert batching.lab_candidate_bytes(mlp, 3, TrainSpec(), 5) == batching.candidate_bytes(
+        TrainSpec(), 6, 5)
+    assert batching.lab_candidate_bytes(seq, 3, TrainSpec(), 5) > 1.5 * batching.lab_candidate_bytes(
+        mlp, 3, TrainSpec(), 5)
 
 
 OOM_SCRIPT = textwrap.dedent("""
