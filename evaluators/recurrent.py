@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from .tasks import model_seed
@@ -30,24 +29,11 @@ def init_rnn(hidden: int, seed: int) -> list[torch.Tensor]:
     return out
 
 
-def stack_rnns(tasks, seeds: tuple[int, ...], device: torch.device) -> list[torch.Tensor]:
-    """Batched parameters [W (m, 1 + h, h), b (m, 1, h), V (m, h, 1), c (m, 1, 1)]."""
+def stack_rnns(tasks, seeds: tuple[int, ...], spec, device: torch.device) -> list[torch.Tensor]:
+    """Batched parameters [W (m, 1 + h, h), b (m, 1, h), V (m, h, 1), c (m, 1, 1)] (the
+    width is the task's own, not ``spec.hidden``; ``spec`` keeps stack_models' signature)."""
     models = [init_rnn(task.hidden, model_seed(task, seed)) for task in tasks for seed in seeds]
     return [torch.stack(parts).to(device).requires_grad_(True) for parts in zip(*models)]
-
-
-def stack_rnn_data(tasks, seeds: tuple[int, ...], spec, device: torch.device):
-    """x (m, n, steps, 1) and y (m, n, 1) for train and test, one slice per (task, seed)."""
-    xs_tr, ys_tr, xs_te, ys_te = [], [], [], []
-    for task in tasks:
-        for seed in seeds:
-            data = task.sample(spec.n_train, spec.n_test, seed, default_noise=spec.noise)
-            xs_tr.append(data.x_train[..., None])
-            xs_te.append(data.x_test[..., None])
-            ys_tr.append(data.y_train[:, None])
-            ys_te.append(data.y_test[:, None])
-    as_t = lambda arrays: torch.from_numpy(np.stack(arrays)).to(device)  # noqa: E731
-    return as_t(xs_tr), as_t(ys_tr), as_t(xs_te), as_t(ys_te)
 
 
 def rnn_forward(params: list[torch.Tensor], x: torch.Tensor, act) -> torch.Tensor:

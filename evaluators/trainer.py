@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .recurrent import rnn_forward, rnn_matmul_flops, stack_rnn_data, stack_rnns
+from .recurrent import rnn_forward, rnn_matmul_flops, stack_rnns
 from .tasks import MAX_INPUTS, AnyTask, Task, model_seed
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
@@ -94,14 +94,18 @@ def stack_models(tasks: tuple[Task, ...], seeds: tuple[int, ...], spec: TrainSpe
     return params
 
 
-def stack_data(tasks: tuple[Task, ...], seeds: tuple[int, ...], spec: TrainSpec,
-               device: torch.device) -> tuple[torch.Tensor, ...]:
+def stack_data(tasks: tuple[AnyTask, ...], seeds: tuple[int, ...], spec: TrainSpec,
+               device: torch.device, inputs: Callable[[np.ndarray], np.ndarray] | None = None
+               ) -> tuple[torch.Tensor, ...]:
+    """x (m, n, ...) and y (m, n, 1) for train and test, one slice per (task, seed); each
+    slice's x shaped by ``inputs`` (default: padded to ``MAX_INPUTS`` for the MLP)."""
+    inputs = inputs or _pad
     xs_tr, ys_tr, xs_te, ys_te = [], [], [], []
     for task in tasks:
         for seed in seeds:
             data = task.sample(spec.n_train, spec.n_test, seed, default_noise=spec.noise)
-            xs_tr.append(_pad(data.x_train))
-            xs_te.append(_pad(data.x_test))
+            xs_tr.append(inputs(data.x_train))
+            xs_te.append(inputs(data.x_test))
             ys_tr.append(data.y_train[:, None])
             ys_te.append(data.y_test[:, None])
     as_t = lambda arrays: torch.from_numpy(np.stack(arrays)).to(device)  # noqa: E731
@@ -171,14 +175,12 @@ def train_many(acts: Sequence[Activation], tasks: tuple[AnyTask, ...], seeds: tu
     for kind, rows in groups.items():
         group = tuple(tasks[i] for i in rows)
         if kind == "mlp":
-            own = [stack_models(group, seeds, spec, device) for _ in acts]
-            data = stack_data(group, seeds, spec, device)
-            parts.append((rows, fit(acts, own, data, forward, spec, len(group) * len(seeds))))
-        else:
-            own = [stack_rnns(group, seeds, device) for _ in acts]
-            data = stack_rnn_data(group, seeds, spec, device)
-            parts.append((rows, fit(acts, own, data, rnn_forward, spec,
-                                    len(group) * len(seeds))))
+            params, inputs, model = stack_models, None, forward
+        else:  # x (n, steps) -> (n, steps, 1): one input per step
+            params, inputs, model = stack_rnns, (lambda x: x[..., None]), rnn_forward
+        own = [params(group, seeds, spec, device) for _ in acts]
+        data = stack_data(group, seeds, spec, device, inputs)
+        parts.append((rows, fit(acts, own, data, model, spec, len(group) * len(seeds))))
     k = len(acts)
     train = np.zeros((k, len(tasks), len(seeds)))
     test = np.zeros_like(train)
